@@ -1,0 +1,52 @@
+# Each target builds .venv itself when it is missing, so `make demo` and
+# `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# Stamp files record what is installed; editing pyproject.toml reinstalls.
+BASE   := $(VENV)/.zoo-base
+DEV    := $(VENV)/.zoo-dev
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-all ui bench gpu lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(BASE): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml $(BASE)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+demo: $(BASE)
+	$(BIN)/python recipes/quickstart.py
+
+test: $(DEV)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite, slow tests included.
+test-all: $(DEV)
+	$(BIN)/python -m pytest -m '' $(PYTEST_ARGS)
+
+lint: $(DEV)
+	$(BIN)/python -m flake8 zoo tests benchmarks recipes
+
+ui: $(BASE)
+	$(BIN)/zoo ui
+
+bench: $(BASE)
+	$(BIN)/python benchmarks/inference.py
+
+# On a machine with an NVIDIA GPU: swap the CPU build of TensorFlow in .venv
+# for the CUDA build of the same version.
+gpu: $(BASE)
+	v=$$($(BIN)/python -c 'import tensorflow as tf; print(tf.__version__)') && \
+	$(BIN)/python -m pip uninstall --quiet -y tensorflow-cpu && \
+	$(BIN)/python -m pip install --quiet "tensorflow[and-cuda]==$$v"
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

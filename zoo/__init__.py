@@ -1,0 +1,74 @@
+"""zoo: a Keras 3 applied model zoo.
+
+    >>> import zoo
+    >>> zoo.list_backbones("res*")
+    >>> model = zoo.create_classifier("resnet50", num_classes=5)
+
+The registry and errors import at once; names that need Keras (and so
+TensorFlow, a few seconds to import) load on first use, which keeps
+`zoo list` and `zoo --version` quick.
+"""
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version as _version
+
+from zoo.backbones import (
+    BACKBONES,
+    BackboneSpec,
+    Block,
+    backbone_info,
+    layers_by_block,
+    list_backbones,
+)
+from zoo.errors import UnknownBackboneError, WeightsError, WeightsUnavailableError, ZooError
+from zoo.weights import (
+    fetch_imagenet_weights,
+    imagenet_weights_path,
+    imagenet_weights_status,
+    load_backbone_weights,
+)
+
+try:
+    __version__ = _version("zoo")
+except PackageNotFoundError:  # a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+# Public name -> module that defines it, imported on first access.
+_LAZY = {
+    "create_backbone": "zoo.classifier",
+    "create_classifier": "zoo.classifier",
+    "get_backbone": "zoo.classifier",
+    "unfreeze_last_blocks": "zoo.classifier",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "BACKBONES",
+    "BackboneSpec",
+    "Block",
+    "UnknownBackboneError",
+    "WeightsError",
+    "WeightsUnavailableError",
+    "ZooError",
+    "__version__",
+    "backbone_info",
+    "fetch_imagenet_weights",
+    "imagenet_weights_path",
+    "imagenet_weights_status",
+    "layers_by_block",
+    "list_backbones",
+    "load_backbone_weights",
+    *_LAZY,
+]

@@ -1,0 +1,183 @@
+"""The `zoo` command.
+
+    zoo --version
+    zoo list [PATTERN]
+    zoo info NAME [--json]
+    zoo weights fetch NAME... [--include-top]
+    zoo weights path NAME [--include-top]
+
+Each command group lives in a function that adds its parser; heavy imports
+(TensorFlow) happen inside the handlers, so `zoo list` answers at once.
+Errors zoo raises on purpose are printed as one message on stderr with exit
+status 2, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import zoo
+from zoo.backbones import BACKBONES, backbone_info, list_backbones
+from zoo.errors import ZooError
+
+EXIT_USAGE = 2
+
+
+def _human_count(n: int) -> str:
+    return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}K"
+
+
+def format_table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# zoo list / zoo info
+
+
+def _cmd_list(args) -> int:
+    names = list_backbones(args.pattern)
+    if not names:
+        print(f"No backbone matches {args.pattern!r}. Run `zoo list` to see them all.",
+              file=sys.stderr)
+        return 1
+    rows = []
+    for name in names:
+        spec = BACKBONES[name]
+        rows.append([name, str(spec.default_size), str(spec.min_size), str(spec.feature_dim),
+                     _human_count(spec.params), spec.preprocessing, str(len(spec.blocks))])
+    print(format_table(rows, ["name", "default", "min", "features", "params", "preprocessing",
+                              "blocks"]))
+    return 0
+
+
+def _cmd_info(args) -> int:
+    from zoo.weights import imagenet_weights_status
+
+    spec = backbone_info(args.name)
+    record = spec.to_dict()
+    record["cache"] = {
+        kind: {"path": str(status.path), "present": status.present, "valid": status.valid}
+        for kind, status in (("notop", imagenet_weights_status(spec.name, False)),
+                             ("top", imagenet_weights_status(spec.name, True)))
+    }
+    if args.json:
+        print(json.dumps(record, indent=2))
+        return 0
+    print(f"{spec.name}  (keras.applications.{spec.constructor})")
+    print(f"  preprocessing   {spec.preprocessing}  "
+          f"(keras.applications.{spec.family}.preprocess_input)")
+    print(f"  input size      default {spec.default_size}, minimum {spec.min_size}")
+    print(f"  features        {spec.feature_dim} (globally pooled)")
+    print(f"  parameters      {spec.params:,} without top")
+    print(f"  blocks          {len(spec.blocks)}: {', '.join(spec.block_names)}")
+    for kind, label in (("notop", "weights (notop)"), ("top", "weights (top)")):
+        entry = record["cache"][kind]
+        state = "valid" if entry["valid"] else ("corrupt" if entry["present"] else "missing")
+        print(f"  {label:<15} {entry['path']}  [{state}]")
+    return 0
+
+
+# ---------------------------------------------------------------------------
+# zoo weights
+
+
+def _cmd_weights_fetch(args) -> int:
+    from zoo.weights import fetch_imagenet_weights, imagenet_weights_status
+
+    failures = 0
+    for name in args.names:
+        try:
+            spec = backbone_info(name)
+            kinds = [False, True] if args.include_top else [False]
+            for include_top in kinds:
+                cached = imagenet_weights_status(spec.name, include_top).valid
+                path = fetch_imagenet_weights(spec.name, include_top)
+                print(f"{spec.name}: {path} ({'already cached' if cached else 'downloaded'})")
+        except ZooError as exc:
+            failures += 1
+            print(f"zoo: error: {exc}", file=sys.stderr)
+    return EXIT_USAGE if failures else 0
+
+
+def _cmd_weights_path(args) -> int:
+    from zoo.weights import imagenet_weights_status
+
+    status = imagenet_weights_status(args.name, args.include_top)
+    print(status.describe())
+    return 0 if status.valid else 1
+
+
+def _add_weights_commands(subparsers):
+    weights = subparsers.add_parser(
+        "weights", help="fetch ImageNet weights or show where they are cached",
+        description="ImageNet weights live in the Keras cache ($KERAS_HOME/models, else "
+                    "~/.keras/models). Fetch them on a connected machine and copy the files "
+                    "to the same place on an offline one.")
+    actions = weights.add_subparsers(dest="action", metavar="ACTION", required=True)
+    fetch = actions.add_parser("fetch", help="download weights into the Keras cache",
+                               description="Download ImageNet weights into the Keras cache.")
+    fetch.add_argument("names", nargs="+", metavar="NAME", help="backbone names")
+    fetch.add_argument("--include-top", action="store_true",
+                       help="also fetch the file with the ImageNet classifier layers")
+    fetch.set_defaults(func=_cmd_weights_fetch)
+    path = actions.add_parser(
+        "path", help="print where the weights file is expected and its state",
+        description="Print the expected path of the weights file and whether it is present "
+                    "and passes its hash check. Exit status 0 when valid, 1 otherwise.")
+    path.add_argument("name", metavar="NAME", help="backbone name")
+    path.add_argument("--include-top", action="store_true",
+                      help="the file with the ImageNet classifier layers")
+    path.set_defaults(func=_cmd_weights_path)
+
+
+# ---------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="zoo: a Keras 3 applied model zoo.")
+    parser.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    list_cmd = subparsers.add_parser(
+        "list", help="list the backbones", description="List the registered backbones.")
+    list_cmd.add_argument("pattern", nargs="?", default=None,
+                          help="wildcard pattern such as 'res*' (default: all)")
+    list_cmd.set_defaults(func=_cmd_list)
+
+    info = subparsers.add_parser(
+        "info", help="show everything known about one backbone",
+        description="Show the registry record of a backbone and the state of its weights.")
+    info.add_argument("name", metavar="NAME", help="backbone name, e.g. resnet50")
+    info.add_argument("--json", action="store_true", help="print the record as JSON")
+    info.set_defaults(func=_cmd_info)
+
+    _add_weights_commands(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    # TensorFlow's C++ start-up logs are noise on a command line.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ZooError as exc:
+        print(f"zoo: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("zoo: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
