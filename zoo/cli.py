@@ -5,6 +5,7 @@
     zoo info NAME [--json]
     zoo weights fetch NAME... [--include-top]
     zoo weights path NAME [--include-top]
+    zoo data check PATH [--kind classification|pairs|unpaired]
 
 Each command group lives in a function that adds its parser; heavy imports
 (TensorFlow) happen inside the handlers, so `zoo list` answers at once.
@@ -161,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
 
     _add_weights_commands(subparsers)
+    # Command groups that live beside the code they drive; each module keeps
+    # its heavy imports inside its handlers.
+    from zoo.data.cli import add_data_commands
+
+    add_data_commands(subparsers)
     return parser
 
 
