@@ -23,7 +23,7 @@ $(DEV): pyproject.toml $(BASE)
 	touch $@
 
 demo: $(BASE)
-	$(BIN)/python recipes/quickstart.py
+	$(BIN)/python recipes/classify.py
 
 test: $(DEV)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

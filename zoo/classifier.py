@@ -149,14 +149,26 @@ def create_classifier(
     # training=True override this, so inference-mode BatchNorm really rests on
     # the BatchNorm layers staying frozen (see unfreeze_last_blocks).
     x = base(x, training=False)
+    outputs = apply_head(x, num_classes, head=head, hidden_units=hidden_units, dropout=dropout)
+    return keras.Model(images, outputs, name=name or f"{spec.name}_classifier")
+
+
+def apply_head(features, num_classes, *, head="linear", hidden_units=256, dropout=0.2):
+    """The classification head on pooled features (a symbolic tensor).
+
+    Layer names are fixed (`head_hidden`, `head_dropout`, `predictions`) so
+    that a head trained on its own, on cached features, can hand its weights
+    to a full classifier.
+    """
+    _check_arguments(num_classes, head, hidden_units, dropout, "avg")
+    x = features
     if head == "mlp":
         x = layers.Dense(hidden_units, activation="relu", name="head_hidden")(x)
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
     # float32 output keeps the softmax stable under mixed precision.
-    outputs = layers.Dense(num_classes, activation="softmax", dtype="float32",
-                           name="predictions")(x)
-    return keras.Model(images, outputs, name=name or f"{spec.name}_classifier")
+    return layers.Dense(num_classes, activation="softmax", dtype="float32",
+                        name="predictions")(x)
 
 
 def get_backbone(model):
@@ -167,13 +179,17 @@ def get_backbone(model):
     raise ValueError(f"Model {model.name!r} holds no backbone sub-model.")
 
 
-def unfreeze_last_blocks(model, num_blocks: int) -> list[str]:
+def unfreeze_last_blocks(model, num_blocks: int, *, train_batchnorm: bool = False) -> list[str]:
     """Make the last `num_blocks` blocks of a classifier's backbone trainable.
 
     Blocks are the stages the registry records for the backbone. BatchNorm
     layers stay frozen, so they keep using their moving statistics while the
     rest of those blocks fine-tunes. `num_blocks=0` freezes the whole
     backbone again. Recompile the model afterwards, as Keras requires.
+
+    `train_batchnorm=True` trains BatchNorm too (batch statistics in
+    training): right when training from scratch, wrong when fine-tuning
+    pretrained weights on little data.
 
     Returns:
         The names of the backbone layers that are now trainable.
@@ -192,8 +208,8 @@ def unfreeze_last_blocks(model, num_blocks: int) -> list[str]:
     chosen = groups[len(groups) - num_blocks:] if num_blocks else []
     chosen_layers = {id(layer) for _, block_layers in chosen for layer in block_layers}
     for layer in backbone.layers:
-        trainable = id(layer) in chosen_layers and not isinstance(
-            layer, layers.BatchNormalization)
+        trainable = id(layer) in chosen_layers and (
+            train_batchnorm or not isinstance(layer, layers.BatchNormalization))
         layer.trainable = trainable
         if trainable and layer.weights:
             unfrozen.append(layer.name)

@@ -6,6 +6,9 @@
     zoo weights fetch NAME... [--include-top]
     zoo weights path NAME [--include-top]
     zoo data check PATH [--kind classification|pairs|unpaired]
+    zoo predict MODEL IMAGE_OR_FOLDER... [--top-k K] [--csv OUT]
+    zoo ui [--tracking-uri URI] [--port 5000]
+    zoo run RECIPE [ARGS...]
 
 Each command group lives in a function that adds its parser; heavy imports
 (TensorFlow) happen inside the handlers, so `zoo list` answers at once.
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import zoo
 from zoo.backbones import BACKBONES, backbone_info, list_backbones
@@ -140,6 +144,50 @@ def _add_weights_commands(subparsers):
 
 
 # ---------------------------------------------------------------------------
+# zoo run
+
+
+def recipe_folders() -> list[Path]:
+    """Where `zoo run NAME` looks for recipes/NAME.py: here, then beside the package."""
+    folders = [Path.cwd() / "recipes", Path(zoo.__file__).resolve().parent.parent / "recipes"]
+    return list(dict.fromkeys(f.resolve() for f in folders))
+
+
+def _cmd_run(args) -> int:
+    import runpy
+
+    for folder in recipe_folders():
+        path = folder / f"{args.recipe}.py"
+        if path.is_file():
+            break
+    else:
+        known = sorted({p.stem for f in recipe_folders() if f.is_dir() for p in f.glob("*.py")
+                        if not p.name.startswith("_")})
+        raise ZooError(f"No recipe named {args.recipe!r} in "
+                       f"{' or '.join(str(f) for f in recipe_folders())}. "
+                       f"Recipes: {', '.join(known) or 'none found'}.")
+    sys.argv = [str(path), *args.recipe_args]
+    try:
+        runpy.run_path(str(path), run_name="__main__")
+    except SystemExit as exit_:
+        if isinstance(exit_.code, str):
+            print(exit_.code, file=sys.stderr)
+            return 1
+        return exit_.code or 0
+    return 0
+
+
+def _add_run_command(subparsers):
+    run = subparsers.add_parser(
+        "run", help="run a recipe, e.g. zoo run classify --data photos/",
+        description="Run recipes/RECIPE.py with the arguments that follow; "
+                    "`zoo run RECIPE --help` shows the recipe's own options.")
+    run.add_argument("recipe", metavar="RECIPE", help="recipe name, e.g. classify")
+    run.add_argument("recipe_args", nargs=argparse.REMAINDER, help="the recipe's arguments")
+    run.set_defaults(func=_cmd_run)
+
+
+# ---------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -162,11 +210,16 @@ def build_parser() -> argparse.ArgumentParser:
     info.set_defaults(func=_cmd_info)
 
     _add_weights_commands(subparsers)
+    _add_run_command(subparsers)
     # Command groups that live beside the code they drive; each module keeps
     # its heavy imports inside its handlers.
     from zoo.data.cli import add_data_commands
+    from zoo.predict import add_predict_command
+    from zoo.tracking import add_ui_command
 
     add_data_commands(subparsers)
+    add_predict_command(subparsers)
+    add_ui_command(subparsers)
     return parser
 
 

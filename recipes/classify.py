@@ -1,0 +1,218 @@
+"""Title: An image classifier by transfer learning, tracked in MLflow.
+
+Description: trains a classifier on a pretrained Keras Application in two
+phases (the head on cached backbone features, then the last blocks
+fine-tuned), evaluates it, and records everything in one MLflow run:
+parameters, per-epoch metrics, plots, the model with its signature.
+
+Needs: zoo's dependencies. The default data (scikit-learn's handwritten
+digits) ships inside scikit-learn, so the recipe runs offline; ImageNet
+weights are used when they are cached or can be downloaded (`--weights auto`),
+otherwise the recipe says so and trains from scratch.
+
+    python recipes/classify.py                       # digits, mobilenet_v3_small
+    python recipes/classify.py --data photos/ --backbone resnet50 --image-size 224 \\
+        --epochs 10 --fine-tune-blocks 2 --register flowers
+    python recipes/classify.py ... --resume          # after a crash or Ctrl-C
+    zoo run classify ...                             # the same
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.training import TrainConfig  # noqa: E402
+
+EXPERIMENT = "classify"
+# Small defaults: the digits run finishes in a few minutes on a 2-core CPU.
+DEFAULTS = TrainConfig(backbone="mobilenet_v3_small", image_size=32, epochs=8,
+                       fine_tune_blocks=2, fine_tune_epochs=4, batch_size=32,
+                       learning_rate=1e-3)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="classify", description="Train an image classifier by transfer learning.")
+    parser.add_argument("--backbone", default=DEFAULTS.backbone, help="a name from `zoo list`")
+    parser.add_argument("--data", default="digits",
+                        help="a folder of class folders, tfds:NAME, or digits/faces")
+    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                        help="phase 1 (head) epochs at most")
+    parser.add_argument("--fine-tune-blocks", type=int, default=DEFAULTS.fine_tune_blocks,
+                        help="blocks unfrozen in phase 2; 0 skips it")
+    parser.add_argument("--fine-tune-epochs", type=int, default=DEFAULTS.fine_tune_epochs)
+    parser.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
+    parser.add_argument("--head", choices=["linear", "mlp"], default=DEFAULTS.head)
+    parser.add_argument("--dropout", type=float, default=DEFAULTS.dropout)
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
+    parser.add_argument("--class-weight", choices=["balanced"], default=None)
+    parser.add_argument("--augment", type=float, default=0.0, help="strength 0..1")
+    parser.add_argument("--weights", default="auto",
+                        help="imagenet, none, auto (imagenet when available) or a file path")
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
+                        default="default")
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the last run of this configuration from its checkpoint")
+    parser.add_argument("--register", metavar="NAME",
+                        help="register the model as NAME (alias 'candidate'; 'champion' "
+                             "when it beats the current champion)")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                             "sqlite:///mlflow.db)")
+    parser.add_argument("--output-dir", default=None,
+                        help="checkpoints and the saved model (default: runs/classify/NAME)")
+    return parser.parse_args(argv)
+
+
+def resolve_weights(choice: str, backbone: str):
+    """`auto`: ImageNet when the weights can be had, else say so and use none."""
+    if choice == "none":
+        return None
+    if choice not in ("auto", "imagenet"):
+        return choice  # a file path; create_classifier checks it
+    try:
+        zoo.fetch_imagenet_weights(backbone)
+        return "imagenet"
+    except zoo.WeightsUnavailableError as exc:
+        if choice == "imagenet":
+            raise
+        print(f"\n[weights] ImageNet weights for {backbone} cannot be had here, so this run "
+              f"TRAINS FROM SCRATCH (every block, BatchNorm included).\n[weights] {exc}\n")
+        return None
+
+
+def make_config(args, weights) -> TrainConfig:
+    config = TrainConfig(
+        backbone=args.backbone, image_size=args.image_size, weights=weights,
+        batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
+        fine_tune_blocks=args.fine_tune_blocks, fine_tune_epochs=args.fine_tune_epochs,
+        head=args.head, dropout=args.dropout, label_smoothing=args.label_smoothing,
+        class_weight=args.class_weight, augment=args.augment, strategy=args.strategy,
+        jit_compile=args.jit_compile, seed=args.seed)
+    if weights is None:
+        # From scratch, frozen random features teach nothing: train every
+        # block, BatchNorm too, at the full learning rate, for all epochs.
+        blocks = len(zoo.backbone_info(args.backbone).blocks)
+        config = dataclasses.replace(
+            config, epochs=0, fine_tune_blocks=blocks, train_batchnorm=True,
+            fine_tune_epochs=args.epochs + args.fine_tune_epochs,
+            fine_tune_learning_rate=args.learning_rate, warmup_epochs=0.0)
+    return config
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from zoo.data import load_classification, load_test
+    from zoo.evaluation import evaluate_classifier
+    from zoo.training import dataset_digest, train_classifier
+    from zoo.training.checkpoint import Checkpointer
+    from zoo import tracking
+    from zoo.tracking.reports import log_evaluation, log_learning_curves
+
+    # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
+    #    with the seed, so the loader does not (an exact resume needs that).
+    train, val, class_names = load_classification(
+        args.data, args.image_size, args.batch_size, seed=args.seed, shuffle=False)
+    if val is None:
+        sys.exit("classify needs validation data: use a validation_split above 0.")
+    try:
+        test, _ = load_test(args.data, args.image_size, args.batch_size)
+    except zoo.ZooError:
+        test = None  # the source has no test split; report validation only
+    digest = dataset_digest(train)
+    print(f"Data '{args.data}': {digest.count} training images, {len(class_names)} classes.")
+
+    # 2. Where this configuration keeps its checkpoints: --resume finds them there.
+    output = Path(args.output_dir or Path("runs") / EXPERIMENT /
+                  f"{args.backbone}_{slug(args.data)}_{args.image_size}px")
+    checkpointer = Checkpointer(output / "checkpoints")
+    previous = checkpointer.load_state() if args.resume else None
+    if args.resume and previous is None:
+        print(f"[resume] No checkpoint in {checkpointer.directory}: starting a new run.")
+    weights = (previous["config"]["weights"] if previous
+               else resolve_weights(args.weights, args.backbone))
+    config = (TrainConfig.from_dict(previous["config"]) if previous
+              else make_config(args, weights))
+
+    # 3. One MLflow run; a resumed run continues the same one.
+    tags = tracking.standard_tags(EXPERIMENT, backbone=config.backbone, data_source=args.data,
+                                  data_digest=digest.digest)
+    run_id = previous["extra"].get("run_id") if previous else None
+    with tracking.tracked_run(EXPERIMENT, run_name=f"{config.backbone}-{slug(args.data)}",
+                              tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
+        import mlflow
+
+        run_id = run.info.run_id
+        tracking.log_config({"train": config.to_dict(), "data": args.data,
+                             "weights_choice": args.weights, "classes": class_names})
+        tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
+        mlflow.log_dict(class_names, "class_names.json")
+
+        def log_epoch(epoch, logs, phase):
+            mlflow.log_metrics({**logs, "phase": phase}, step=epoch)
+
+        # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
+        result = train_classifier(
+            config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
+            resume=previous is not None, on_epoch_end=log_epoch,
+            extra_state={"run_id": run_id}, train_digest=digest)
+        log_learning_curves(result)
+
+        # 5. Evaluate the restored best weights.
+        report = evaluate_classifier(result.model, val, class_names)
+        log_evaluation(report, "val")
+        test_report = None
+        if test is not None:
+            test_report = evaluate_classifier(result.model, test, class_names)
+            log_evaluation(test_report, "test")
+        print(report.format())
+
+        # 6. The model: a .keras file that loads without zoo, and the MLflow model.
+        model_path = output / "model.keras"
+        result.model.save(model_path)
+        (output / "class_names.json").write_text(json.dumps(class_names))
+        example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
+        info = tracking.log_keras_model(result.model, example)
+        if args.register:
+            version = tracking.register_candidate(info.model_uri, args.register)
+            promoted = tracking.promote_if_better(args.register, version,
+                                                  metric="final_val_accuracy")
+            print(f"Registered {args.register} v{version} as 'candidate'"
+                  f"{' and promoted it to champion' if promoted else ''}.")
+
+    # 7. What a person wants to know at the end.
+    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    shown = test_report or report
+    split = "test" if test_report else "validation"
+    print(f"\n{split.capitalize()} accuracy: {shown.accuracy:.4f} "
+          f"({shown.num_examples} images, {len(class_names)} classes)")
+    print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
+    print(f"Model: {model_path}")
+    print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
+    return result
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
+        sys.exit(f"classify: error: {error}")

@@ -1,0 +1,156 @@
+"""Title: Transfer learning, shown offline on handwritten digits.
+
+Description: does a backbone pretrained on one task help another with few
+labels? This recipe answers it without ImageNet or a network:
+
+1. pretrain a backbone from scratch on the digits 0-4 and save its weights
+   (a no-top weights file, the same kind `weights=PATH` takes);
+2. train on the digits 5-9 with only 20 labelled images per class, twice on
+   the same split: once from those weights (phase 1 head, phase 2
+   fine-tuning), once from scratch;
+3. print both test accuracies and log the three runs to MLflow.
+
+Needs: zoo's dependencies (the digits ship inside scikit-learn).
+
+    python recipes/transfer_digits.py [--backbone mobilenet_v3_small] [--per-class 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.training import TrainConfig  # noqa: E402
+
+EXPERIMENT = "transfer_digits"
+PRETRAIN_CLASSES = (0, 1, 2, 3, 4)
+TARGET_CLASSES = (5, 6, 7, 8, 9)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="transfer_digits", description=__doc__.split("\n")[0])
+    parser.add_argument("--backbone", default="mobilenet_v3_small")
+    parser.add_argument("--image-size", type=int, default=32)
+    parser.add_argument("--per-class", type=int, default=20,
+                        help="labelled training images per target class")
+    parser.add_argument("--pretrain-epochs", type=int, default=15)
+    parser.add_argument("--epochs", type=int, default=30,
+                        help="epochs on the target task, for both runs")
+    parser.add_argument("--seed", type=int, default=1337)
+    parser.add_argument("--tracking-uri", default=None)
+    parser.add_argument("--output-dir", default="runs/transfer_digits")
+    return parser.parse_args(argv)
+
+
+def subset(split: str, classes, size: int, per_class=None, seed=0):
+    """Digits of `classes` from one split, relabelled 0..len(classes)-1."""
+    from zoo.data.embedded import classification_arrays
+
+    images, labels, _ = classification_arrays("digits", split, (size, size))
+    rng = np.random.default_rng(seed)
+    keep = []
+    for new_label, digit in enumerate(classes):
+        index = np.flatnonzero(labels == digit)
+        if per_class is not None:
+            index = rng.choice(index, per_class, replace=False)
+        keep += [(i, new_label) for i in index]
+    rng.shuffle(keep)
+    index, new_labels = (np.array(v) for v in zip(*keep))
+    return images[index], new_labels.astype("int32")
+
+
+def as_dataset(arrays, batch_size=32):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
+
+
+def from_scratch(config: TrainConfig, epochs: int) -> TrainConfig:
+    """Every block trained, BatchNorm included, at the full learning rate."""
+    return dataclasses.replace(
+        config, weights=None, epochs=0, fine_tune_epochs=epochs, train_batchnorm=True,
+        fine_tune_blocks=len(zoo.backbone_info(config.backbone).blocks),
+        fine_tune_learning_rate=config.learning_rate, warmup_epochs=0.0)
+
+
+def tracked_training(name, config, train, val, test, class_names, args):
+    """Train, evaluate on the test split, log to MLflow; return the accuracy."""
+    import mlflow
+
+    from zoo import tracking
+    from zoo.evaluation import evaluate_classifier
+    from zoo.tracking.reports import log_evaluation, log_learning_curves
+    from zoo.training import train_classifier
+
+    with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,
+                              tags=tracking.standard_tags(EXPERIMENT, backbone=config.backbone,
+                                                          data_source="digits")):
+        tracking.log_config({"train": config.to_dict(), "step": name,
+                             "classes": class_names})
+        result = train_classifier(
+            config, train, val, len(class_names), verbose=0,
+            on_epoch_end=lambda epoch, logs, phase: mlflow.log_metrics(logs, step=epoch))
+        log_learning_curves(result)
+        report = evaluate_classifier(result.model, test, class_names)
+        log_evaluation(report, "test")
+    print(f"  {name}: test accuracy {report.accuracy:.3f} "
+          f"({len(result.history['loss'])} epochs)")
+    return result.model, report.accuracy
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    size = args.image_size
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    base = TrainConfig(backbone=args.backbone, image_size=size, batch_size=32,
+                       learning_rate=1e-3, patience=5, seed=args.seed)
+
+    # 1. Pretrain on the digits 0-4, all of their training images.
+    source_names = [str(d) for d in PRETRAIN_CLASSES]
+    print(f"1. Pretraining {args.backbone} from scratch on digits 0-4 ...")
+    pretrained, _ = tracked_training(
+        "pretrain-0to4", from_scratch(base, args.pretrain_epochs),
+        as_dataset(subset("train", PRETRAIN_CLASSES, size)),
+        as_dataset(subset("val", PRETRAIN_CLASSES, size)),
+        as_dataset(subset("test", PRETRAIN_CLASSES, size)), source_names, args)
+    weights_path = output / f"{args.backbone}_digits0to4.weights.h5"
+    zoo.get_backbone(pretrained).save_weights(weights_path)
+    print(f"   saved the backbone's weights to {weights_path}")
+
+    # 2. The target task: digits 5-9, few labels, the same split for both runs.
+    target_names = [str(d) for d in TARGET_CLASSES]
+    train = as_dataset(subset("train", TARGET_CLASSES, size, args.per_class, seed=args.seed))
+    val = as_dataset(subset("val", TARGET_CLASSES, size))
+    test = as_dataset(subset("test", TARGET_CLASSES, size))
+    print(f"2. Digits 5-9 with {args.per_class} labelled images per class:")
+    transfer = dataclasses.replace(
+        base, weights=str(weights_path), epochs=args.epochs // 2, fine_tune_blocks=2,
+        fine_tune_epochs=args.epochs - args.epochs // 2, learning_rate=3e-3,
+        fine_tune_learning_rate=3e-4)
+    _, transfer_accuracy = tracked_training("transfer-5to9", transfer, train, val, test,
+                                            target_names, args)
+    _, scratch_accuracy = tracked_training("scratch-5to9", from_scratch(base, args.epochs),
+                                           train, val, test, target_names, args)
+
+    print(f"\nTest accuracy on digits 5-9, {args.per_class} labels per class:")
+    print(f"  from the digits 0-4 backbone: {transfer_accuracy:.3f}")
+    print(f"  from scratch:                 {scratch_accuracy:.3f}")
+    print(f"  transfer - scratch:           {transfer_accuracy - scratch_accuracy:+.3f}")
+    print(f"Runs are in the MLflow experiment '{EXPERIMENT}': zoo ui")
+    return transfer_accuracy, scratch_accuracy
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except zoo.ZooError as error:
+        sys.exit(f"transfer_digits: error: {error}")

@@ -1,0 +1,562 @@
+"""zoo.tracking against a real, offline MLflow store (SQLite in a temporary folder)."""
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo.tracking import (
+    CANDIDATE,
+    CHAMPION,
+    RunTerminated,
+    TrackingError,
+    add_ui_command,
+    close_stale_run,
+    flatten_config,
+    log_config,
+    log_dataset,
+    log_keras_model,
+    log_plot,
+    promote_if_better,
+    register_candidate,
+    resolve_tracking_uri,
+    standard_tags,
+    tracked_run,
+)
+from zoo.tracking import params as tracking_params
+from zoo.tracking import ui as tracking_ui
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One SQLite store for the module: creating its tables takes about 2 s.
+
+    Tests keep apart by using their own experiment and model names. MLflow
+    copies the URI it is given into MLFLOW_TRACKING_URI; both are put back.
+    """
+    import mlflow
+
+    folder = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{folder}/mlflow.db"
+    saved_env = os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    while mlflow.active_run() is not None:
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+    if saved_env is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = saved_env
+
+
+@pytest.fixture
+def client(store):
+    from mlflow import MlflowClient
+
+    return MlflowClient(store)
+
+
+@pytest.fixture
+def experiment(request):
+    """An experiment name of this test's own."""
+    return f"test-{request.node.name}"
+
+
+def metric_steps(client, run_id, key):
+    return [m.step for m in sorted(client.get_metric_history(run_id, key), key=lambda m: m.step)]
+
+
+# ---------------------------------------------------------------------------
+# store URI, params and tags
+
+
+def test_uri_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert resolve_tracking_uri() == f"sqlite:///{tmp_path}/mlflow.db"
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example:5000")
+    assert resolve_tracking_uri() == "http://tracking.example:5000"
+    assert resolve_tracking_uri("sqlite:///runs/zoo.db") == f"sqlite:///{tmp_path}/runs/zoo.db"
+
+    # Absolute, in-memory and plain-folder stores.
+    assert resolve_tracking_uri("sqlite:////data/x.db") == "sqlite:////data/x.db"
+    assert resolve_tracking_uri("sqlite:///:memory:") == "sqlite:///:memory:"
+    assert resolve_tracking_uri("mlruns") == str(tmp_path / "mlruns")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "  ")
+    assert resolve_tracking_uri(None) == f"sqlite:///{tmp_path}/mlflow.db"
+
+
+def test_flatten_config():
+    config = {
+        "backbone": "resnet50",
+        "image_size": (224, 224),
+        "head": {"units": 256, "dropout": 0.2, "pooling": None},
+        "augment": [{"name": "flip"}, {"name": "rotate", "factor": 0.1}],
+        "data": {"folder": Path("/data/flowers"), "classes": []},
+        "callbacks": {},
+        "fine_tune": True,
+        "bad key!": 1,
+    }
+    assert flatten_config(config) == {
+        "backbone": "resnet50",
+        "image_size": "[224, 224]",
+        "head.units": "256",
+        "head.dropout": "0.2",
+        "head.pooling": "None",
+        "augment.0.name": "flip",
+        "augment.1.name": "rotate",
+        "augment.1.factor": "0.1",
+        "data.folder": "/data/flowers",
+        "data.classes": "[]",
+        "callbacks": "{}",
+        "fine_tune": "True",
+        "bad key_": "1",
+    }
+    assert flatten_config({"a": {"b": 1}}, sep="/") == {"a/b": "1"}
+
+
+def test_flatten_config_cuts_long_values_within_mlflow_limits():
+    from mlflow.utils.validation import MAX_ENTITY_KEY_LENGTH, MAX_PARAM_VAL_LENGTH
+
+    assert tracking_params.MAX_PARAM_VALUE_LENGTH == MAX_PARAM_VAL_LENGTH
+    assert tracking_params.MAX_KEY_LENGTH == MAX_ENTITY_KEY_LENGTH
+    flat = flatten_config({"classes": [f"class_{i}" for i in range(2000)], "k" * 300: 1})
+    value = flat["classes"]
+    assert len(value) == MAX_PARAM_VAL_LENGTH
+    assert value.startswith("[class_0, class_1") and "cut" in value[-60:]
+    assert max(len(key) for key in flat) == MAX_ENTITY_KEY_LENGTH
+
+
+def test_standard_tags(tmp_path, monkeypatch):
+    import zoo
+
+    monkeypatch.chdir(tmp_path)  # not a git work tree
+    tags = standard_tags("classify", backbone="resnet50", data_source="tfds:tf_flowers",
+                         data_digest="abc123")
+    assert tags == {"zoo.recipe": "classify", "zoo.version": zoo.__version__,
+                    "zoo.backbone": "resnet50", "zoo.data.source": "tfds:tf_flowers",
+                    "zoo.data.digest": "abc123"}
+    assert standard_tags("pix2pix") == {"zoo.recipe": "pix2pix", "zoo.version": zoo.__version__}
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # git missing
+    assert tracking_params.git_commit(REPO_ROOT) is None
+
+
+def test_git_commit_in_a_repository(tmp_path):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)
+    assert tracking_params.git_commit(tmp_path) is None  # no commit yet
+    subprocess.run(["git", "commit", "-q", "--allow-empty", "-m", "x"], cwd=tmp_path,
+                   check=True, env=env)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=tmp_path, capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert tracking_params.git_commit(tmp_path) == head
+
+
+def test_import_is_light():
+    code = ("import sys, zoo.tracking; "
+            "print(sorted(m for m in ('mlflow', 'keras', 'tensorflow') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60).stdout
+    assert out.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------
+# metrics
+
+
+def tiny_classifier(learning_rate=0.05):
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), metrics=["accuracy"],
+                  loss="sparse_categorical_crossentropy")
+    return model
+
+
+def test_callback_steps_continue_across_phases(store, client, experiment):
+    from zoo.tracking import MlflowMetricsCallback
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)).astype("float32"), rng.integers(0, 3, 32)
+    model = tiny_classifier()
+    with tracked_run(experiment, tracking_uri=store) as run:
+        fit = dict(x=x, y=y, validation_data=(x[:8], y[:8]), batch_size=16, verbose=0)
+        model.fit(epochs=2, callbacks=[MlflowMetricsCallback()], **fit)
+        # Phase 2 (e.g. fine-tuning) counts on from epoch 2, so the steps go on.
+        model.fit(epochs=4, initial_epoch=2, callbacks=[MlflowMetricsCallback()], **fit)
+    run_id = run.info.run_id
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+        assert metric_steps(client, run_id, key) == [0, 1, 2, 3], key
+    assert [m.value for m in client.get_metric_history(run_id, "lr")] == pytest.approx([0.05] * 4)
+    # Train and validation values of one epoch share a timestamp: one log_batch call.
+    by_step = {m.step: m.timestamp for m in client.get_metric_history(run_id, "loss")}
+    assert {m.step: m.timestamp for m in client.get_metric_history(run_id, "val_loss")} == by_step
+
+
+class RecordingClient:
+    def __init__(self):
+        self.batches = []
+
+    def log_batch(self, run_id, metrics=()):
+        self.batches.append((run_id, {m.key: (m.value, m.step) for m in metrics}))
+
+
+def test_callback_offset_prefix_and_explicit_run():
+    from zoo.tracking import MlflowMetricsCallback
+
+    client = RecordingClient()
+    callback = MlflowMetricsCallback(run_id="r1", client=client, initial_epoch_offset=10,
+                                     prefix="finetune/", log_learning_rate=False)
+    callback.on_train_begin()
+    callback.on_epoch_end(0, {"loss": np.float32(0.5), "val_loss": 0.75, "note": "text"})
+    callback.on_epoch_end(1, {})
+    assert client.batches == [
+        ("r1", {"finetune/loss": (0.5, 10), "finetune/val_loss": (0.75, 10)})]
+
+
+def test_callback_without_a_run_says_what_to_do(store):
+    from zoo.tracking import MlflowMetricsCallback
+
+    with pytest.raises(TrackingError, match="tracked_run"):
+        MlflowMetricsCallback().on_train_begin()
+
+
+# ---------------------------------------------------------------------------
+# params, tags, artifacts, model
+
+
+def tiny_image_model():
+    import keras
+
+    inputs = keras.Input((8, 8, 3), dtype="uint8")
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(3, activation="softmax")(x)
+    return keras.Model(inputs, outputs)
+
+
+def test_run_holds_params_tags_artifacts_and_model(store, client, experiment, tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import mlflow
+    import zoo
+
+    config = {"backbone": "tiny", "head": {"dropout": 0.2}, "data": Path("/data/x")}
+    tags = standard_tags("classify", backbone="tiny", data_source="digits", data_digest="d1g")
+    images = np.random.default_rng(0).integers(0, 256, (4, 8, 8, 3), dtype=np.uint8)
+    model = tiny_image_model()
+    figure, axes = plt.subplots()
+    axes.plot([1, 0.5, 0.25])
+    loss_png = tmp_path / "loss.png"
+    figure.savefig(loss_png)
+
+    with tracked_run(experiment, run_name="smoke", tracking_uri=store, tags=tags) as run:
+        assert log_config(config) == {"backbone": "tiny", "head.dropout": "0.2",
+                                      "data": "/data/x"}
+        assert log_plot(figure, "history.png") == "plots/history.png"
+        assert log_plot(loss_png) == "plots/loss.png"
+        assert log_plot(loss_png, "phase2/loss_curve.png") == "plots/phase2/loss_curve.png"
+        log_dataset("digits", "digits", "d1g", num_examples=1797, profile={"classes": 10})
+        info = log_keras_model(model, images)
+    plt.close(figure)
+
+    finished = client.get_run(run.info.run_id)
+    assert finished.info.status == "FINISHED" and finished.info.run_name == "smoke"
+    assert finished.data.params == {"backbone": "tiny", "head.dropout": "0.2", "data": "/data/x"}
+    assert finished.data.tags["zoo.version"] == zoo.__version__
+    assert finished.data.tags["zoo.data.digest"] == "d1g"
+    commit = tracking_params.git_commit()
+    if commit is not None:
+        assert finished.data.tags["mlflow.source.git.commit"] == commit
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"config.json", "plots"} <= artifacts
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {
+        "plots/history.png", "plots/loss.png", "plots/phase2"}
+    assert [a.path for a in client.list_artifacts(run.info.run_id, "plots/phase2")] == [
+        "plots/phase2/loss_curve.png"]
+    assert mlflow.artifacts.load_dict(f"{finished.info.artifact_uri}/config.json") == {
+        "backbone": "tiny", "head": {"dropout": 0.2}, "data": "/data/x"}
+    # The artifacts live beside the database, not in the working directory.
+    assert finished.info.artifact_uri.startswith(Path(store[len("sqlite:///"):]).parent.as_uri())
+
+    (dataset_input,) = finished.inputs.dataset_inputs
+    assert (dataset_input.dataset.name, dataset_input.dataset.digest) == ("digits", "d1g")
+    assert '"num_examples": 1797' in dataset_input.dataset.profile
+
+    signature = info.signature
+    (input_spec,) = signature.inputs.inputs
+    (output_spec,) = signature.outputs.inputs
+    assert (str(input_spec.type), input_spec.shape) == ("uint8", (-1, 8, 8, 3))
+    assert (str(output_spec.type), output_spec.shape) == ("float32", (-1, 3))
+    loaded = mlflow.keras.load_model(info.model_uri)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
+                               rtol=1e-6)
+
+
+def test_log_config_on_a_resumed_run_keeps_earlier_params(store, client, experiment):
+    with tracked_run(experiment, tracking_uri=store) as run:
+        log_config({"epochs": 5, "lr": 0.1})
+    with tracked_run(experiment, tracking_uri=store, run_id=run.info.run_id):
+        assert log_config({"epochs": 10, "lr": 0.1, "seed": 1}) == {"seed": "1"}
+    assert client.get_run(run.info.run_id).data.params == {"epochs": "5", "lr": "0.1", "seed": "1"}
+
+
+# ---------------------------------------------------------------------------
+# registry
+
+
+def test_candidate_and_champion(store, client, experiment):
+    name = "zoo-test-registry"
+    model = tiny_classifier()
+    example = np.zeros((2, 4), "float32")
+
+    def train_and_register(val_accuracy):
+        with tracked_run(experiment, tracking_uri=store) as run:
+            import mlflow
+
+            mlflow.log_metric("val_accuracy", val_accuracy, step=0)
+            # Known requirements: skips MLflow's inference subprocess (seconds).
+            info = log_keras_model(model, example, pip_requirements=["keras"])
+            version = register_candidate(info.model_uri, name)
+            assert int(client.get_model_version_by_alias(name, CANDIDATE).version) == version
+            assert client.get_model_version(name, str(version)).run_id == run.info.run_id
+            return version, promote_if_better(name, version)
+
+    def champion():
+        return int(client.get_model_version_by_alias(name, CHAMPION).version)
+
+    assert train_and_register(0.8) == (1, True)   # no champion yet
+    assert champion() == 1
+    assert train_and_register(0.7) == (2, False)  # worse: stays a candidate
+    assert champion() == 1
+    assert int(client.get_model_version_by_alias(name, CANDIDATE).version) == 2
+    assert train_and_register(0.9) == (3, True)   # better: promoted
+    assert champion() == 3
+    assert promote_if_better(name, 3) is True     # already champion
+
+    # Lower is better: version 2 (0.7) beats the champion (0.9).
+    assert promote_if_better(name, 2, higher_is_better=True) is False
+    assert promote_if_better(name, 2, higher_is_better=False) is True
+    with pytest.raises(TrackingError, match="no metric 'val_auc'"):
+        promote_if_better(name, 1, metric="val_auc")
+
+
+# ---------------------------------------------------------------------------
+# how runs end
+
+
+def test_failed_run_keeps_traceback(store, client, experiment):
+    import mlflow
+
+    with pytest.raises(ValueError, match="bad batch"):
+        with tracked_run(experiment, tracking_uri=store) as run:
+            raise ValueError("bad batch")
+    ended = client.get_run(run.info.run_id)
+    assert ended.info.status == "FAILED"
+    text = mlflow.artifacts.load_text(f"{ended.info.artifact_uri}/traceback.txt")
+    assert "ValueError: bad batch" in text
+    assert mlflow.active_run() is None
+
+
+def test_ctrl_c_ends_run_killed(store, client, experiment):
+    import mlflow
+
+    with pytest.raises(KeyboardInterrupt):
+        with tracked_run(experiment, tracking_uri=store) as run:
+            raise KeyboardInterrupt
+    ended = client.get_run(run.info.run_id)
+    assert ended.info.status == "KILLED"
+    assert "KeyboardInterrupt" in mlflow.artifacts.load_text(
+        f"{ended.info.artifact_uri}/traceback.txt")
+
+
+def test_sigterm_handler_only_while_the_run_is_active(store, experiment):
+    before = signal.getsignal(signal.SIGTERM)
+    with tracked_run(experiment, tracking_uri=store):
+        assert signal.getsignal(signal.SIGTERM) is not before
+    assert signal.getsignal(signal.SIGTERM) is before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGTERM delivery on Windows")
+def test_sigterm_ends_run_killed(store, client, tmp_path):
+    import mlflow
+
+    script = tmp_path / "train.py"
+    script.write_text(textwrap.dedent("""
+        import sys, time
+        from zoo.tracking import tracked_run
+
+        with tracked_run("test-sigterm", tracking_uri=sys.argv[1]) as run:
+            print(run.info.run_id, flush=True)
+            time.sleep(120)
+    """))
+    process = subprocess.Popen([sys.executable, str(script), store], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        run_id = process.stdout.readline().strip()
+        assert run_id, process.stderr.read()
+        assert client.get_run(run_id).info.status == "RUNNING"
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode != 0
+    ended = client.get_run(run_id)
+    assert ended.info.status == "KILLED"
+    text = mlflow.artifacts.load_text(f"{ended.info.artifact_uri}/traceback.txt")
+    assert "RunTerminated: terminated by signal SIGTERM" in text
+    assert RunTerminated.__name__ in text
+
+
+def test_resume_continues_the_same_run(store, client, experiment):
+    import mlflow
+
+    with pytest.raises(RuntimeError):
+        with tracked_run(experiment, run_name="first", tracking_uri=store) as run:
+            run_id = run.info.run_id
+            mlflow.log_metric("loss", 1.0, step=0)
+            mlflow.log_metric("loss", 0.8, step=1)
+            raise RuntimeError("crash after epoch 2")
+    assert client.get_run(run_id).info.status == "FAILED"
+
+    with tracked_run(experiment, tracking_uri=store, run_id=run_id) as resumed:
+        assert resumed.info.run_id == run_id
+        assert client.get_run(run_id).info.status == "RUNNING"
+        mlflow.log_metric("loss", 0.6, step=2)
+    resumed_run = client.get_run(run_id)
+    assert (resumed_run.info.status, resumed_run.info.run_name) == ("FINISHED", "first")
+    assert metric_steps(client, run_id, "loss") == [0, 1, 2]
+    assert len(client.search_runs([resumed.info.experiment_id])) == 1
+
+
+def test_resume_after_kill_9(store, client, experiment):
+    # kill -9 leaves the run RUNNING; --resume picks it up and ends it properly.
+    experiment_id = client.create_experiment(experiment)
+    run_id = client.create_run(experiment_id).info.run_id
+    with tracked_run(experiment, tracking_uri=store, run_id=run_id) as run:
+        assert run.info.run_id == run_id
+    assert client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_resume_of_an_unknown_run_says_what_to_do(store, experiment):
+    with pytest.raises(TrackingError, match="--tracking-uri"):
+        with tracked_run(experiment, tracking_uri=store, run_id="0" * 32):
+            pass
+
+
+def test_close_stale_run(store, client, experiment):
+    # A run whose process died by kill -9: still RUNNING.
+    experiment_id = client.create_experiment(experiment)
+    run_id = client.create_run(experiment_id).info.run_id
+    assert close_stale_run(run_id, tracking_uri=store) is True
+    assert client.get_run(run_id).info.status == "KILLED"
+    assert close_stale_run(run_id, tracking_uri=store) is False
+    with pytest.raises(TrackingError, match="KILLED, FAILED or FINISHED, not 'DONE'"):
+        close_stale_run(run_id, status="DONE", tracking_uri=store)
+
+
+# ---------------------------------------------------------------------------
+# zoo ui
+
+
+def ui_parser():
+    parser = argparse.ArgumentParser(prog="zoo")
+    add_ui_command(parser.add_subparsers(dest="command"))
+    return parser
+
+
+class FakePopen:
+    calls = []
+
+    def __init__(self, command):
+        FakePopen.calls.append(command)
+
+    def wait(self, timeout=None):
+        return 0
+
+
+def test_ui_command_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setattr(tracking_ui.subprocess, "Popen", FakePopen)
+    FakePopen.calls = []
+
+    args = ui_parser().parse_args(["ui", "--tracking-uri", "sqlite:///runs.db"])
+    assert args.func(args) == 0
+    uri = f"sqlite:///{tmp_path}/runs.db"
+    assert capsys.readouterr().out == f"MLflow UI: http://127.0.0.1:5000  (store: {uri})\n"
+    assert FakePopen.calls == [[
+        sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+        "--host", "127.0.0.1", "--port", "5000",
+        "--artifacts-destination", (tmp_path / "mlartifacts").as_uri()]]
+
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracking.example")
+    args = ui_parser().parse_args(["ui", "--port", "5123", "--host", "0.0.0.0"])
+    assert args.func(args) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("MLflow UI: http://0.0.0.0:5123  (store: http://tracking.")
+    assert "network" in captured.err
+    assert FakePopen.calls[-1][4:] == ["--backend-store-uri", "http://tracking.example",
+                                       "--host", "0.0.0.0", "--port", "5123"]
+
+    with pytest.raises(SystemExit):
+        ui_parser().parse_args(["ui", "--port", "70000"])
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="uses a POSIX process group")
+def test_ui_starts_and_answers(store, tmp_path):
+    port = free_port()
+    log = open(tmp_path / "ui.log", "w")
+    # Its own session: `mlflow ui` starts the web server as a child process.
+    server = subprocess.Popen(tracking_ui.ui_command(store, "127.0.0.1", port), stdout=log,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        # About 20 s on an idle 2-core machine (two web workers start); room for a busy one.
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, (tmp_path / "ui.log").read_text()
+            try:
+                with opener.open(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    assert response.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, (tmp_path / "ui.log").read_text()
+                time.sleep(0.5)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+        log.close()

@@ -1,0 +1,91 @@
+"""Two-phase training: what trains, what stays frozen, the feature cache."""
+
+import numpy as np
+
+from zoo.classifier import get_backbone
+from zoo.training import FeatureCache, TrainConfig, train_classifier
+from zoo.training.trainer import feature_extractor, head_model
+
+
+def _config(**overrides):
+    values = dict(backbone="resnet50", image_size=32, weights=None, epochs=2, batch_size=16,
+                  fine_tune_blocks=1, fine_tune_epochs=2, patience=5, learning_rate=1e-2)
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def _snapshot(model):
+    return {w.path: w.numpy().copy() for w in model.weights}
+
+
+def test_two_phases_train_the_right_layers_and_keep_batchnorm(tiny_data, tmp_path):
+    train, val = tiny_data
+    seen = []
+    result = train_classifier(_config(), train, val, 3, checkpoint_dir=tmp_path / "ckpt",
+                              feature_cache=FeatureCache(tmp_path / "cache"), verbose=0,
+                              on_epoch_end=lambda epoch, logs, phase: seen.append((epoch, phase)))
+    assert seen == [(0, 1), (1, 1), (2, 2), (3, 2)]
+    assert result.phase_boundary == 2
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+        assert len(result.history[key]) == 4, key
+    # Phase 2's learning rate is about 100 times smaller than phase 1's.
+    assert max(result.history["lr"][2:]) <= 1e-2 / 100 + 1e-12
+
+
+def test_frozen_layers_and_batchnorm_statistics_do_not_change(tiny_data, tmp_path):
+    """Train only phase 2 from a known model state and compare every weight."""
+    import keras
+
+    train, val = tiny_data
+    config = _config(epochs=0, fine_tune_blocks=1, fine_tune_epochs=1)
+    keras.utils.set_random_seed(config.seed)
+    from zoo.classifier import create_classifier
+
+    reference = create_classifier("resnet50", 3, weights=None, input_shape=32)
+    before = _snapshot(reference)
+    result = train_classifier(config, train, val, 3, verbose=0)
+    after = _snapshot(result.model)
+    assert before.keys() == after.keys()
+    changed = {path for path in before if not np.array_equal(before[path], after[path])}
+    assert changed, "nothing trained"
+    for path in changed:
+        layer = path.split("/")[-2]
+        assert path.startswith("predictions/") or layer.startswith("conv5_"), path
+        assert "moving" not in path and not layer.endswith("_bn"), path
+    # Every unfrozen conv5 convolution did train.
+    assert "conv5_block3_3_conv/kernel" in changed
+
+
+def test_feature_cache_is_hit_on_the_second_run_and_missed_on_new_data(tiny_data, tmp_path):
+    train, val = tiny_data
+    cache = FeatureCache(tmp_path / "cache")
+    config = _config(fine_tune_blocks=0)
+    first = train_classifier(config, train, val, 3, feature_cache=cache, verbose=0)
+    assert first.feature_cache_hit is False
+    # A new process would find the entries on disk: use a fresh cache object.
+    second = train_classifier(config, train, val, 3, feature_cache=FeatureCache(cache.directory),
+                              verbose=0)
+    assert second.feature_cache_hit is True
+    np.testing.assert_allclose(first.history["val_loss"], second.history["val_loss"], rtol=1e-5)
+
+    # One pixel of one training image changes: the train entry is stale.
+    import tensorflow as tf
+
+    images, labels = (np.concatenate(parts) for parts in zip(*train.as_numpy_iterator()))
+    images[5, 0, 0, 0] ^= 1
+    changed = tf.data.Dataset.from_tensor_slices((images, labels)).batch(16)
+    third = train_classifier(config, changed, val, 3, feature_cache=cache, verbose=0)
+    assert third.feature_cache_hit is False
+    assert len([p for p in cache.directory.iterdir() if not p.name.startswith(".")]) == 3
+
+
+def test_feature_model_and_head_model_compose_to_the_classifier(tmp_path):
+    from zoo.classifier import create_classifier
+
+    model = create_classifier("mobilenet_v3_small", 4, weights=None, input_shape=32,
+                              head="mlp", hidden_units=8)
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    composed = head_model(model)(feature_extractor(model)(images))
+    np.testing.assert_allclose(np.asarray(composed), model.predict(images, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    assert get_backbone(model).trainable is False

@@ -1,0 +1,78 @@
+"""MLflow tracking for zoo's recipes: one run per invocation.
+
+    from zoo.tracking import (MlflowMetricsCallback, log_config, log_keras_model,
+                              standard_tags, tracked_run)
+
+    with tracked_run("classify", tracking_uri=args.tracking_uri, run_id=resume_id,
+                     tags=standard_tags("classify", backbone="resnet50",
+                                        data_source=source, data_digest=digest)) as run:
+        log_config(config)                                # params + config.json
+        model.fit(..., callbacks=[MlflowMetricsCallback()])
+        model.fit(..., initial_epoch=5, callbacks=[MlflowMetricsCallback()])  # steps go on
+        info = log_keras_model(model, images[:2])
+        if args.register:
+            version = register_candidate(info.model_uri, args.register)
+            promote_if_better(args.register, version)
+
+The modules, one job each:
+
+    store.py      which tracking store (URI resolution, artifact folder)
+    params.py     what describes a run: flattened config, standard tags
+    runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs
+    callback.py   the Keras callback that logs per-epoch metrics
+    artifacts.py  config file, plots, dataset identity, the Keras model
+    reports.py    evaluation scores and learning curves of a training run
+    registry.py   candidate and champion aliases
+    ui.py         the `zoo ui` command
+
+Importing zoo.tracking imports neither MLflow nor Keras (each helper imports
+MLflow when called); MlflowMetricsCallback, which must subclass a Keras class,
+loads Keras on first access.
+"""
+
+from importlib import import_module
+
+from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log_plot
+from zoo.tracking.errors import TrackingError
+from zoo.tracking.params import flatten_config, git_commit, standard_tags
+from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, register_candidate
+from zoo.tracking.runs import RunTerminated, close_stale_run, tracked_run
+from zoo.tracking.store import resolve_tracking_uri
+from zoo.tracking.ui import add_ui_command
+
+# Public name -> module that defines it, imported on first access.
+_LAZY = {"MlflowMetricsCallback": "zoo.tracking.callback"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'zoo.tracking' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+__all__ = [
+    "CANDIDATE",
+    "CHAMPION",
+    "RunTerminated",
+    "TrackingError",
+    "add_ui_command",
+    "close_stale_run",
+    "flatten_config",
+    "git_commit",
+    "log_config",
+    "log_dataset",
+    "log_keras_model",
+    "log_plot",
+    "promote_if_better",
+    "register_candidate",
+    "resolve_tracking_uri",
+    "standard_tags",
+    "tracked_run",
+    *_LAZY,
+]

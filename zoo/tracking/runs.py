@@ -1,0 +1,210 @@
+"""One MLflow run per recipe invocation, and how it ends.
+
+    with tracked_run("classify", tracking_uri=args.tracking_uri, run_id=resumed_id,
+                     tags=standard_tags("classify", backbone="resnet50")) as run:
+        checkpoint_meta["mlflow_run_id"] = run.info.run_id   # known from the start
+        ...
+
+The run ends FINISHED when the block completes, FAILED when it raises, and
+KILLED on Ctrl-C or SIGTERM; the last two also store the traceback as
+`traceback.txt`. SIGTERM (what `kill`, systemd, Docker and job schedulers send)
+would otherwise end Python without unwinding, leaving the run RUNNING forever.
+
+A `kill -9` or a power cut cannot be caught: the run stays RUNNING. Resuming
+it (`--resume`, i.e. `tracked_run(..., run_id=ID)`) reopens it and it ends
+normally; to give up on it instead, `close_stale_run(ID)` marks it KILLED.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+import traceback
+from collections.abc import Iterator, Mapping
+
+from zoo.tracking.errors import TrackingError
+from zoo.tracking.store import default_artifact_location, resolve_tracking_uri
+
+_log = logging.getLogger(__name__)
+
+TRACEBACK_ARTIFACT = "traceback.txt"
+_ENDED = ("KILLED", "FAILED", "FINISHED")
+
+
+class RunTerminated(KeyboardInterrupt):
+    """Raised in the main thread when SIGTERM arrives during a tracked run.
+
+    A KeyboardInterrupt, so that it stops training the way Ctrl-C does and
+    passes through code that catches Exception.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(f"terminated by signal {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def tracked_run(experiment: str, run_name: str | None = None, tracking_uri: str | None = None,
+                run_id: str | None = None, tags: Mapping[str, str] | None = None,
+                artifact_location: str | None = None) -> Iterator:
+    """Start (or resume) an MLflow run for the duration of a `with` block.
+
+    Sets the process's tracking URI (mlflow.set_tracking_uri, which also sets
+    MLFLOW_TRACKING_URI for subprocesses), so that mlflow.log_* calls and
+    zoo's helpers inside the block write to this run. It stays set afterwards,
+    for registry calls after the block.
+
+    Args:
+        experiment: experiment name; created when missing. Ignored when
+            resuming, since the run already belongs to an experiment.
+        run_name: shown in the UI; MLflow makes one up when None.
+        tracking_uri: explicit store URI (`--tracking-uri`); see
+            zoo.tracking.resolve_tracking_uri for the fallbacks.
+        run_id: resume this run instead of starting one (`--resume`): it
+            becomes RUNNING again, whether it ended FAILED or KILLED or was
+            left RUNNING by a `kill -9`, and keeps its params and metrics;
+            new metrics go at later steps.
+        tags: tags to set on the run (e.g. zoo.tracking.standard_tags(...)).
+        artifact_location: where a newly created experiment keeps artifacts;
+            default: `mlartifacts` beside a SQLite store's file.
+
+    Yields:
+        mlflow.ActiveRun; `run.info.run_id` is valid at once.
+
+    Raises:
+        TrackingError: run_id is not in this store, or was deleted.
+    """
+    import mlflow
+
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    with _SigtermRaises() as sigterm:
+        if run_id:
+            run = _resume(mlflow, run_id, uri, run_name, tags)
+        else:
+            experiment_id = _experiment_id(mlflow, experiment,
+                                           artifact_location or default_artifact_location(uri))
+            run = mlflow.start_run(experiment_id=experiment_id, run_name=run_name,
+                                   tags=dict(tags or {}))
+        try:
+            yield run
+        except BaseException as exc:
+            sigterm.ending()
+            _end(run.info.run_id, _status_for(exc), exc)
+            raise
+        sigterm.ending()
+        _end(run.info.run_id, "FINISHED", None)
+
+
+def close_stale_run(run_id: str, status: str = "KILLED", tracking_uri: str | None = None) -> bool:
+    """End a run that was left RUNNING (its process got `kill -9` or lost power).
+
+    Args:
+        run_id: the run to end.
+        status: KILLED, FAILED or FINISHED.
+        tracking_uri: the store; see zoo.tracking.resolve_tracking_uri.
+
+    Returns:
+        True when the run was RUNNING and is now ended; False when it had
+        already ended (nothing changes then).
+    """
+    from mlflow import MlflowClient
+
+    if status not in _ENDED:
+        raise TrackingError(f"A stale run can be closed as KILLED, FAILED or FINISHED, "
+                            f"not {status!r}.")
+    client = MlflowClient(resolve_tracking_uri(tracking_uri))
+    run = _get_run(client, run_id, client.tracking_uri)
+    if run.info.status in _ENDED:
+        return False
+    client.set_terminated(run_id, status)
+    return True
+
+
+def _experiment_id(mlflow, name: str, artifact_location: str | None) -> str:
+    found = mlflow.get_experiment_by_name(name)
+    if found is not None:
+        return found.experiment_id
+    return mlflow.create_experiment(name, artifact_location=artifact_location)
+
+
+def _resume(mlflow, run_id, uri, run_name, tags):
+    run = _get_run(mlflow.MlflowClient(uri), run_id, uri)
+    if run.info.lifecycle_stage == "deleted":
+        raise TrackingError(f"Run {run_id} was deleted; restore it in the MLflow UI "
+                            "or start without resuming it.")
+    # MLflow reopens an ended run as RUNNING and keeps its params and metrics.
+    return mlflow.start_run(run_id=run_id, run_name=run_name, tags=dict(tags or {}))
+
+
+def _get_run(client, run_id: str, uri: str):
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_run(run_id)
+    except MlflowException as exc:
+        raise TrackingError(
+            f"No run {run_id} in the tracking store {uri}. Pass the --tracking-uri the run "
+            f"was logged to (or set MLFLOW_TRACKING_URI).") from exc
+
+
+def _status_for(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "KILLED"
+    if isinstance(exc, SystemExit) and exc.code in (None, 0):
+        return "FINISHED"
+    return "FAILED"
+
+
+def _end(run_id: str, status: str, exc: BaseException | None) -> None:
+    import mlflow
+
+    try:
+        if exc is not None and status != "FINISHED":
+            text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            mlflow.MlflowClient().log_text(run_id, text, TRACEBACK_ARTIFACT)
+    except Exception:  # the status matters more than the traceback file
+        _log.warning("Could not store the traceback of run %s", run_id, exc_info=True)
+    finally:
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
+            mlflow.end_run(status)
+        else:  # the block ended the run itself, or started another one
+            mlflow.MlflowClient().set_terminated(run_id, status)
+
+
+class _SigtermRaises:
+    """Turn the first SIGTERM into RunTerminated while a run is active.
+
+    Only the main thread may install signal handlers, so elsewhere this does
+    nothing. Once the run is being ended (`ending()`), SIGTERM is ignored, so
+    that a second `kill` cannot interrupt the cleanup and leave the run
+    RUNNING. The previous handler comes back on exit.
+    """
+
+    def __init__(self):
+        self._ending = False
+        self._installed = False
+        self._previous = None
+
+    def ending(self) -> None:
+        self._ending = True
+
+    def _handle(self, signum, frame):
+        if not self._ending:
+            self._ending = True
+            raise RunTerminated(signum)
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+            self._installed = True
+        return self
+
+    def __exit__(self, *exc_info):
+        if self._installed:
+            # None: the previous handler was not set from Python; the default is the best guess.
+            signal.signal(signal.SIGTERM,
+                          signal.SIG_DFL if self._previous is None else self._previous)

@@ -1,0 +1,101 @@
+"""The configuration of one training run: every knob, with its default and why."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+
+@dataclass
+class TrainConfig:
+    """What to train and how. Recipes fill it from their command line.
+
+    Args:
+        backbone: a registered backbone name (`zoo list`).
+        image_size: input side in pixels; at least the backbone's minimum.
+        weights: `"imagenet"`, `None`, or a path to a weights file.
+        head: `"linear"` or `"mlp"`; `hidden_units` sizes the mlp's layer.
+        dropout: dropout before the output layer.
+        batch_size: examples per step, in both phases.
+        epochs: phase 1 (head only, frozen backbone) epochs at most.
+        learning_rate: phase 1 learning rate (Adam).
+        fine_tune_blocks: phase 2 unfreezes this many last blocks; 0 skips it.
+        fine_tune_epochs: phase 2 epochs at most.
+        fine_tune_learning_rate: phase 2 peak learning rate; None means
+            learning_rate / 100, the Keras guide's rule of thumb.
+        warmup_epochs: phase 2 linear warmup before the cosine decay.
+        train_batchnorm: phase 2 trains BatchNorm layers too; only for
+            training from scratch (pretrained BatchNorm stays frozen).
+        label_smoothing: for the cross-entropy loss.
+        class_weight: `"balanced"` weighs classes by inverse frequency, for
+            imbalanced folders; None weighs all alike.
+        augment: strength of random flip/rotation/zoom/contrast, 0 to 1; 0
+            turns augmentation off and lets phase 1 use cached features.
+        patience: early stopping on validation loss, epochs without improvement.
+        seed: seeds weights, shuffling and augmentation.
+        jit_compile: XLA-compile the train step.
+        mixed_precision: `"auto"` (on when a GPU is present), True or False.
+        strategy: `"default"`, `"mirrored"` (all local GPUs, or the CPUs
+            listed in `devices`) or `"multi_worker"` (hosts in TF_CONFIG).
+        feature_cache: cache phase 1 backbone features (needs augment == 0).
+    """
+
+    backbone: str = "mobilenet_v3_small"
+    image_size: int = 96
+    weights: str | None = "imagenet"
+    head: str = "linear"
+    hidden_units: int = 256
+    dropout: float = 0.2
+    batch_size: int = 32
+    epochs: int = 10
+    learning_rate: float = 1e-3
+    fine_tune_blocks: int = 0
+    fine_tune_epochs: int = 5
+    fine_tune_learning_rate: float | None = None
+    warmup_epochs: float = 1.0
+    train_batchnorm: bool = False
+    label_smoothing: float = 0.0
+    class_weight: str | None = None
+    augment: float = 0.0
+    patience: int = 3
+    seed: int = 1337
+    jit_compile: bool = False
+    mixed_precision: object = "auto"
+    strategy: str = "default"
+    feature_cache: bool = True
+
+    def __post_init__(self):
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError(f"class_weight must be None or 'balanced'. "
+                             f"Received: class_weight={self.class_weight!r}")
+        if not 0.0 <= self.augment <= 1.0:
+            raise ValueError(f"augment must be in [0, 1]. Received: augment={self.augment!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError(f"label_smoothing must be in [0, 1). "
+                             f"Received: label_smoothing={self.label_smoothing!r}")
+        if self.strategy not in ("default", "mirrored", "multi_worker"):
+            raise ValueError(f"strategy must be 'default', 'mirrored' or 'multi_worker'. "
+                             f"Received: strategy={self.strategy!r}")
+        for name in ("epochs", "fine_tune_epochs", "fine_tune_blocks", "batch_size", "patience"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (1 if name == "batch_size" else 0):
+                raise ValueError(f"{name} must be a non-negative integer. "
+                                 f"Received: {name}={value!r}")
+
+    @property
+    def phase2_learning_rate(self) -> float:
+        if self.fine_tune_learning_rate is not None:
+            return self.fine_tune_learning_rate
+        return self.learning_rate / 100.0
+
+    @property
+    def uses_feature_cache(self) -> bool:
+        return self.feature_cache and self.augment == 0.0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,203 @@
+"""Backbone features computed once, then reused by every head epoch and run.
+
+With a frozen backbone and no augmentation, the backbone maps each image to
+the same features in every epoch. Computing them once turns head epochs
+into a few matrix products. Entries are keyed on the backbone, its weights,
+the image size and a digest of the data (images and labels, order-free), so
+a changed data set or weights file never reuses stale features.
+
+Entries live on disk (one folder per key, plain `.npy` arrays: no pickle)
+under `$ZOO_CACHE_DIR/features`, else `~/.cache/zoo/features`, and are kept
+in memory as well while they fit the memory budget; larger ones are
+memory-mapped from disk instead of loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Entries up to this size stay in memory within a process, e.g. across the
+# trials of a tuner search; larger ones are memory-mapped from disk.
+MEMORY_BUDGET_BYTES = 1 << 30
+
+
+def default_cache_dir() -> Path:
+    root = os.environ.get("ZOO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
+                                                           "zoo")
+    return Path(root) / "features"
+
+
+@dataclass
+class DataDigest:
+    """What one pass over a labelled dataset tells: its digest, size and labels."""
+
+    digest: str
+    count: int
+    labels: np.ndarray
+
+
+def dataset_digest(dataset) -> DataDigest:
+    """An order-independent digest of a dataset of (images, labels) batches.
+
+    Each example is hashed on its own and the sorted hashes are hashed
+    together, so a reshuffled copy of the same data has the same digest.
+    """
+    hashes, labels = [], []
+    for images, batch_labels in dataset.as_numpy_iterator():
+        labels.append(np.asarray(batch_labels))
+        for image, label in zip(images, batch_labels):
+            h = hashlib.blake2b(np.ascontiguousarray(image).tobytes(), digest_size=16)
+            h.update(str(image.shape).encode())
+            h.update(np.asarray(label).tobytes())
+            hashes.append(h.digest())
+    hashes.sort()
+    total = hashlib.sha256()
+    for h in hashes:
+        total.update(h)
+    labels = np.concatenate(labels) if labels else np.zeros((0,), "int64")
+    return DataDigest(total.hexdigest(), len(hashes), labels)
+
+
+def weights_identity(weights) -> str:
+    """What identifies a backbone's weights: 'imagenet', 'none', or a file digest."""
+    if weights is None or weights == "none":
+        return "none"
+    if weights == "imagenet":
+        return "imagenet"
+    path = Path(weights)
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return f"file:{digest.hexdigest()}"
+
+
+def cache_key(backbone: str, weights, image_size, data_digest: str, pooling="avg") -> str:
+    parts = {
+        "backbone": backbone,
+        "weights": weights_identity(weights),
+        "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
+        "pooling": pooling,
+        "data": data_digest,
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
+
+
+@dataclass
+class Features:
+    features: np.ndarray
+    labels: np.ndarray
+
+
+class FeatureCache:
+    """Disk-backed, memory-fronted store of backbone features.
+
+    Args:
+        directory: where entries are written; defaults to `default_cache_dir()`.
+        memory_budget: entries up to this many bytes are also kept in memory.
+    """
+
+    def __init__(self, directory=None, memory_budget: int = MEMORY_BUDGET_BYTES):
+        self.directory = Path(directory) if directory else default_cache_dir()
+        self.memory_budget = memory_budget
+        self._memory: dict[str, Features] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key
+
+    def get(self, key: str) -> Features | None:
+        if key in self._memory:
+            self.hits += 1
+            return self._memory[key]
+        folder = self._path(key)
+        if (folder / "features.npy").is_file() and (folder / "labels.npy").is_file():
+            size = (folder / "features.npy").stat().st_size
+            mmap = "r" if size > self.memory_budget else None
+            entry = Features(np.load(folder / "features.npy", mmap_mode=mmap, allow_pickle=False),
+                             np.load(folder / "labels.npy", allow_pickle=False))
+            if mmap is None:
+                self._memory[key] = entry
+            self.hits += 1
+            return entry
+        self.misses += 1
+        return None
+
+    def put(self, key: str, entry: Features) -> None:
+        """Write an entry atomically: a half-written entry is never read."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.directory))
+        try:
+            np.save(staging / "features.npy", entry.features, allow_pickle=False)
+            np.save(staging / "labels.npy", entry.labels, allow_pickle=False)
+            target = self._path(key)
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        if entry.features.nbytes <= self.memory_budget:
+            self._memory[key] = entry
+
+
+def extract_features(feature_model, dataset, progress: bool = True) -> Features:
+    """Run `feature_model` once over `dataset`, keeping labels aligned."""
+    import keras
+
+    features, labels = [], []
+    batches = int(dataset.cardinality())
+    bar = (keras.utils.Progbar(batches if batches > 0 else None, unit_name="batch")
+           if progress else None)
+    for step, (images, batch_labels) in enumerate(dataset):
+        features.append(np.asarray(feature_model.predict_on_batch(images)))
+        labels.append(np.asarray(batch_labels))
+        if bar is not None:
+            bar.update(step + 1)
+    return Features(np.concatenate(features).astype("float32"), np.concatenate(labels))
+
+
+@dataclass
+class CachedFeatures:
+    """Backbone features of a training and a validation set."""
+
+    train: Features
+    val: Features
+    hit: bool  # both were found in the cache
+
+
+def compute_features(config, train, val, cache: FeatureCache | None = None, *, model=None,
+                     train_digest: str | None = None) -> CachedFeatures:
+    """Features of `train` and `val` for `config`'s backbone, from the cache when there.
+
+    The backbone is built (or `model`, a zoo classifier, is used) only when
+    an entry is missing.
+    """
+    cache = cache or FeatureCache()
+    extractor = None
+    found, hit = [], True
+    for dataset, digest in ((train, train_digest), (val, None)):
+        digest = digest or dataset_digest(dataset).digest
+        key = cache_key(config.backbone, config.weights, config.image_size, digest)
+        entry = cache.get(key)
+        if entry is None:
+            hit = False
+            if extractor is None:
+                from zoo.classifier import create_classifier
+                from zoo.training.trainer import feature_extractor
+
+                model = model or create_classifier(config.backbone, 2, weights=config.weights,
+                                                   input_shape=config.image_size)
+                extractor = feature_extractor(model)
+            entry = extract_features(extractor, dataset)
+            cache.put(key, entry)
+        found.append(entry)
+    return CachedFeatures(found[0], found[1], hit)

@@ -1,0 +1,341 @@
+"""Two-phase transfer learning, epoch by epoch, resumable after a crash.
+
+Phase 1 (feature extraction): the backbone is frozen and its BatchNorm in
+inference mode; only the head trains. Without augmentation the backbone runs
+over the data once and the head trains on cached features.
+
+Phase 2 (fine-tuning): the last N blocks of the backbone are unfrozen (their
+BatchNorm layers stay frozen), the model is recompiled with a learning rate
+about 100 times smaller, warmed up linearly then decayed along a cosine.
+
+Each epoch is one `fit` call on a dataset shuffled with a seed derived from
+the epoch number, followed by a checkpoint; so a run resumed after `kill -9`
+sees the same batches, learning rates and early-stopping state as one that
+was never interrupted. Early stopping watches the validation loss, and the
+best weights are restored at the end.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.classifier import create_classifier, get_backbone, unfreeze_last_blocks
+from zoo.training.checkpoint import Checkpointer
+from zoo.training.config import TrainConfig
+from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
+
+SHUFFLE_BUFFER = 2048
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced.
+
+    Args:
+        model: the classifier with the best weights restored.
+        history: metric name -> one value per epoch, both phases.
+        phase_boundary: the epoch at which phase 2 began (None without it).
+        best_epoch: the epoch whose weights were restored.
+        feature_cache_hit: phase 1 found its features in the cache.
+        resumed_from: the epoch training resumed at, or None.
+    """
+
+    model: keras.Model
+    history: dict = field(default_factory=dict)
+    phase_boundary: int | None = None
+    best_epoch: int | None = None
+    best_val_loss: float | None = None
+    feature_cache_hit: bool | None = None
+    resumed_from: int | None = None
+    state: dict = field(default_factory=dict)
+
+
+def make_strategy(name: str, devices=None):
+    """The tf.distribute strategy for `TrainConfig.strategy`."""
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy(devices=devices)
+    if name == "multi_worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
+def use_mixed_precision(setting) -> bool:
+    if setting == "auto":
+        return bool(tf.config.list_physical_devices("GPU"))
+    return bool(setting)
+
+
+def augmentation_layers(strength: float, seed: int):
+    """Random flip, rotation, zoom and contrast, scaled by `strength` (0..1)."""
+    return keras.Sequential([
+        keras.layers.RandomFlip("horizontal", seed=seed),
+        keras.layers.RandomRotation(0.1 * strength, seed=seed + 1),
+        keras.layers.RandomZoom(0.2 * strength, seed=seed + 2),
+        keras.layers.RandomContrast(0.3 * strength, value_range=(0, 255), seed=seed + 3),
+    ], name="augmentation")
+
+
+def balanced_class_weight(labels, num_classes) -> dict[int, float]:
+    counts = np.bincount(np.asarray(labels).astype(int), minlength=num_classes)
+    counts = np.maximum(counts, 1)
+    return {i: float(len(labels) / (num_classes * c)) for i, c in enumerate(counts)}
+
+
+class _Data:
+    """Per-epoch views of the training data, shuffled with a seed of the epoch."""
+
+    def __init__(self, images_train, images_val, num_classes, count, config: TrainConfig):
+        # Keras needs a known epoch length; unbatching loses it, so restore it.
+        self.images_train = images_train.unbatch().apply(
+            tf.data.experimental.assert_cardinality(count))
+        self.images_val = images_val
+        self.num_classes = num_classes
+        self.config = config
+        self._augment = (augmentation_layers(config.augment, config.seed)
+                         if config.augment > 0 else None)
+
+    def _one_hot(self, x, y):
+        return x, tf.one_hot(tf.cast(y, tf.int32), self.num_classes)
+
+    def images_for_epoch(self, epoch: int):
+        ds = self.images_train.shuffle(SHUFFLE_BUFFER, seed=self.config.seed * 1000 + epoch,
+                                       reshuffle_each_iteration=False)
+        ds = ds.batch(self.config.batch_size)
+        if self._augment is not None:
+            augment = self._augment
+
+            def apply(x, y):
+                x = tf.clip_by_value(augment(tf.cast(x, tf.float32), training=True), 0.0, 255.0)
+                return x, y
+
+            ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
+        return ds.map(self._one_hot).prefetch(tf.data.AUTOTUNE)
+
+    def images_validation(self):
+        return self.images_val.map(self._one_hot).prefetch(tf.data.AUTOTUNE)
+
+    def features_for_epoch(self, features, epoch: int):
+        ds = tf.data.Dataset.from_tensor_slices((features.features, features.labels))
+        ds = ds.shuffle(len(features.labels), seed=self.config.seed * 1000 + epoch,
+                        reshuffle_each_iteration=False)
+        return ds.batch(self.config.batch_size).map(self._one_hot)
+
+    def features_validation(self, features):
+        ds = tf.data.Dataset.from_tensor_slices((features.features, features.labels))
+        return ds.batch(self.config.batch_size).map(self._one_hot)
+
+
+def _head_layers(model):
+    """The layers after the backbone: the head that phase 1 trains."""
+    backbone = get_backbone(model)
+    index = model.layers.index(backbone)
+    return model.layers[index + 1:]
+
+
+def feature_extractor(model):
+    """The classifier up to its pooled backbone features."""
+    first_head_layer = _head_layers(model)[0]
+    return keras.Model(model.input, first_head_layer.input, name="feature_extractor")
+
+
+def head_model(model):
+    """A model of the classifier's own head layers (shared weights) on features."""
+    backbone = get_backbone(model)
+    features = keras.Input((backbone.output_shape[-1],), name="features")
+    x = features
+    for layer in _head_layers(model):
+        x = layer(x)
+    return keras.Model(features, x, name="head")
+
+
+def compile_for_training(model, learning_rate, config: TrainConfig):
+    """Adam, cross-entropy with label smoothing on one-hot labels, accuracy."""
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+        jit_compile=config.jit_compile,
+    )
+
+
+def _quicken_batchnorm(model, momentum: float = 0.9) -> None:
+    """Let trained BatchNorm statistics keep up with a short schedule.
+
+    Some backbones (MobileNetV3, EfficientNetV2) use a momentum of 0.999,
+    made for long ImageNet runs: after a few hundred steps from scratch their
+    moving statistics are still mostly the initial ones, and evaluation (which
+    uses them) predicts one class for everything.
+    """
+    for layer in get_backbone(model).layers:
+        if isinstance(layer, keras.layers.BatchNormalization) and layer.momentum > momentum:
+            layer.momentum = momentum
+
+
+def _fine_tune_schedule(config: TrainConfig, steps_per_epoch: int):
+    warmup = int(round(config.warmup_epochs * steps_per_epoch))
+    total = max(config.fine_tune_epochs * steps_per_epoch, warmup + 1)
+    peak = config.phase2_learning_rate
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak / 100.0, decay_steps=total - warmup,
+        warmup_target=peak, warmup_steps=warmup)
+
+
+def _current_learning_rate(optimizer) -> float:
+    lr = optimizer.learning_rate
+    return float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr))
+
+
+def train_classifier(
+    config: TrainConfig,
+    train,
+    val,
+    num_classes: int,
+    *,
+    checkpoint_dir=None,
+    resume: bool = False,
+    feature_cache: FeatureCache | None = None,
+    on_epoch_end=None,
+    extra_state: dict | None = None,
+    verbose: int = 2,
+    strategy=None,
+    train_digest=None,
+) -> TrainResult:
+    """Train a zoo classifier in two phases; see the module docstring.
+
+    Args:
+        config: the run's configuration.
+        train, val: batched datasets of (uint8 RGB images, integer labels).
+            `train` is unbatched and reshuffled here per epoch.
+        num_classes: number of classes.
+        checkpoint_dir: where per-epoch checkpoints go; None disables them.
+        resume: continue from the latest checkpoint in `checkpoint_dir`.
+        feature_cache: where phase 1 features are cached (default location
+            when None and the configuration allows caching).
+        on_epoch_end: called as `on_epoch_end(epoch, logs, phase)` after each
+            epoch, just before its checkpoint; epochs count on across phases
+            and resumes.
+        extra_state: saved in every checkpoint and returned in
+            `TrainResult.state["extra"]` (e.g. the MLflow run id).
+        verbose: Keras `fit` verbosity.
+        strategy: a `tf.distribute` strategy; by default from `config.strategy`.
+        train_digest: `dataset_digest(train)` when the caller has it already.
+    """
+    keras.utils.set_random_seed(config.seed)
+    if use_mixed_precision(config.mixed_precision):
+        keras.mixed_precision.set_global_policy("mixed_float16")
+    strategy = strategy or make_strategy(config.strategy)
+    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir else None
+    state = checkpointer.load_state() if (resume and checkpointer) else None
+    resumed_from = state["epoch"] if state else None
+
+    with strategy.scope():
+        model = create_classifier(
+            config.backbone, num_classes,
+            # A resumed run takes every weight from its checkpoint.
+            weights=None if state else config.weights,
+            input_shape=config.image_size, head=config.head,
+            hidden_units=config.hidden_units, dropout=config.dropout)
+    if state:
+        checkpointer.restore_model(model)
+    else:
+        state = {"epoch": 0, "phase": 1, "phase1_done": False, "phase_boundary": None,
+                 "history": {}, "best_val_loss": None, "best_epoch": None, "wait": 0,
+                 "extra": extra_state or {}, "config": config.to_dict()}
+    if extra_state:
+        state["extra"].update(extra_state)
+
+    train_digest = train_digest or dataset_digest(train)
+    data = _Data(train, val, num_classes, train_digest.count, config)
+    class_weight = (balanced_class_weight(train_digest.labels, num_classes)
+                    if config.class_weight == "balanced" else None)
+    steps_per_epoch = max(1, math.ceil(train_digest.count / config.batch_size))
+    result = TrainResult(model=model, resumed_from=resumed_from)
+
+    def run_epochs(fit_model, train_for_epoch, validation, phase, last_epoch):
+        while state["epoch"] < last_epoch:
+            epoch = state["epoch"]
+            history = fit_model.fit(
+                train_for_epoch(epoch), validation_data=validation, epochs=epoch + 1,
+                initial_epoch=epoch, class_weight=class_weight, shuffle=False, verbose=verbose)
+            logs = {k: float(v[-1]) for k, v in history.history.items()}
+            logs["lr"] = _current_learning_rate(fit_model.optimizer)
+            for key, value in logs.items():
+                state["history"].setdefault(key, []).append(value)
+            improved = state["best_val_loss"] is None or logs["val_loss"] < state["best_val_loss"]
+            if improved:
+                state["best_val_loss"], state["best_epoch"], state["wait"] = (
+                    logs["val_loss"], epoch, 0)
+            else:
+                state["wait"] += 1
+            state["epoch"] = epoch + 1
+            stop = state["wait"] >= config.patience > 0
+            if phase == 1:
+                state["phase1_done"] = stop or state["epoch"] >= last_epoch
+            # Report first: a kill between the two re-runs this epoch and
+            # reports it again at the same step, rather than leaving a gap.
+            if on_epoch_end:
+                on_epoch_end(epoch, logs, phase)
+            if checkpointer:
+                if improved:
+                    checkpointer.save_best(model)
+                checkpointer.save(model, fit_model.optimizer, state)
+            if stop:
+                break
+
+    # Phase 1: the head alone.
+    if state["phase"] == 1 and not state["phase1_done"] and config.epochs > 0:
+        if config.uses_feature_cache:
+            cache = feature_cache or FeatureCache()
+            cached = compute_features(config, train, val, cache, model=model,
+                                      train_digest=train_digest.digest)
+            train_features, val_features = cached.train, cached.val
+            result.feature_cache_hit = cached.hit
+            with strategy.scope():
+                fit_model = head_model(model)
+                compile_for_training(fit_model, config.learning_rate, config)
+            if resumed_from is not None and resumed_from > 0:
+                checkpointer.restore_optimizer(fit_model.optimizer,
+                                               fit_model.trainable_variables)
+            run_epochs(fit_model,
+                       lambda epoch: data.features_for_epoch(train_features, epoch),
+                       data.features_validation(val_features), 1, config.epochs)
+        else:
+            with strategy.scope():
+                compile_for_training(model, config.learning_rate, config)
+            if resumed_from is not None and resumed_from > 0:
+                checkpointer.restore_optimizer(model.optimizer, model.trainable_variables)
+            run_epochs(model, data.images_for_epoch, data.images_validation(), 1, config.epochs)
+        state["phase1_done"] = True
+
+    # Phase 2: fine-tune the last blocks.
+    if config.fine_tune_blocks > 0 and config.fine_tune_epochs > 0:
+        entering = state["phase"] == 1
+        if entering:
+            # Fine-tune from the best head, as early stopping would have left it.
+            if checkpointer:
+                checkpointer.restore_best(model)
+            state["phase"], state["phase_boundary"], state["wait"] = 2, state["epoch"], 0
+        with strategy.scope():
+            unfreeze_last_blocks(model, config.fine_tune_blocks,
+                                 train_batchnorm=config.train_batchnorm)
+            if config.train_batchnorm:
+                _quicken_batchnorm(model)
+            compile_for_training(model, _fine_tune_schedule(config, steps_per_epoch), config)
+        if not entering:
+            checkpointer.restore_optimizer(model.optimizer, model.trainable_variables)
+        run_epochs(model, data.images_for_epoch, data.images_validation(), 2,
+                   state["phase_boundary"] + config.fine_tune_epochs)
+
+    if checkpointer:
+        checkpointer.restore_best(model)
+    result.history = state["history"]
+    result.phase_boundary = state["phase_boundary"]
+    result.best_epoch = state["best_epoch"]
+    result.best_val_loss = state["best_val_loss"]
+    result.state = state
+    return result
