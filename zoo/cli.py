@@ -9,6 +9,7 @@
     zoo predict MODEL IMAGE_OR_FOLDER... [--top-k K] [--csv OUT]
     zoo ui [--tracking-uri URI] [--port 5000]
     zoo run RECIPE [ARGS...]
+    zoo tune [--tuner random|hyperband|bayesian] [--max-trials N] ...
 
 Each command group lives in a function that adds its parser; heavy imports
 (TensorFlow) happen inside the handlers, so `zoo list` answers at once.
@@ -216,9 +217,11 @@ def build_parser() -> argparse.ArgumentParser:
     from zoo.data.cli import add_data_commands
     from zoo.predict import add_predict_command
     from zoo.tracking import add_ui_command
+    from zoo.tuning.cli import add_tune_command
 
     add_data_commands(subparsers)
     add_predict_command(subparsers)
+    add_tune_command(subparsers)
     add_ui_command(subparsers)
     return parser
 

@@ -66,10 +66,11 @@ def dataset_digest(dataset) -> DataDigest:
     return DataDigest(total.hexdigest(), len(hashes), labels)
 
 
-def weights_identity(weights) -> str:
-    """What identifies a backbone's weights: 'imagenet', 'none', or a file digest."""
+def weights_identity(weights, seed=None) -> str:
+    """What identifies a backbone's weights: 'imagenet', random ones by their
+    seed (each seed initialises a different backbone), or a file digest."""
     if weights is None or weights == "none":
-        return "none"
+        return f"random:seed={seed}"
     if weights == "imagenet":
         return "imagenet"
     path = Path(weights)
@@ -80,10 +81,11 @@ def weights_identity(weights) -> str:
     return f"file:{digest.hexdigest()}"
 
 
-def cache_key(backbone: str, weights, image_size, data_digest: str, pooling="avg") -> str:
+def cache_key(backbone: str, weights, image_size, data_digest: str, pooling="avg",
+              seed=None) -> str:
     parts = {
         "backbone": backbone,
-        "weights": weights_identity(weights),
+        "weights": weights_identity(weights, seed),
         "image_size": list(image_size) if isinstance(image_size, (tuple, list)) else image_size,
         "pooling": pooling,
         "data": data_digest,
@@ -186,7 +188,8 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
     found, hit = [], True
     for dataset, digest in ((train, train_digest), (val, None)):
         digest = digest or dataset_digest(dataset).digest
-        key = cache_key(config.backbone, config.weights, config.image_size, digest)
+        key = cache_key(config.backbone, config.weights, config.image_size, digest,
+                        seed=config.seed)
         entry = cache.get(key)
         if entry is None:
             hit = False
@@ -194,8 +197,13 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
                 from zoo.classifier import create_classifier
                 from zoo.training.trainer import feature_extractor
 
-                model = model or create_classifier(config.backbone, 2, weights=config.weights,
-                                                   input_shape=config.image_size)
+                if model is None:
+                    import keras
+
+                    # Random weights are those of this seed, as the key says.
+                    keras.utils.set_random_seed(config.seed)
+                    model = create_classifier(config.backbone, 2, weights=config.weights,
+                                              input_shape=config.image_size)
                 extractor = feature_extractor(model)
             entry = extract_features(extractor, dataset)
             cache.put(key, entry)

@@ -1,0 +1,51 @@
+"""Resume: a search killed with SIGKILL mid-trial, run again with the same
+project directory, finishes with every trial once, one parent, nothing RUNNING."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+
+def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_env, tmp_path):
+    uri, project = store
+    command = [sys.executable, "-m", "zoo.tuning.cli", "--max-trials", "5", "--epochs", "6",
+               "--backbones", "resnet50", "--weights", "none", "--no-retrain",
+               "--no-median-stopping", "--project-dir", str(project), "--tracking-uri", uri,
+               "--seed", "5"]
+    log = open(tmp_path / "first.log", "w")
+    first = subprocess.Popen(command, env=subprocess_env, stdout=log, stderr=subprocess.STDOUT)
+    mapping = project / "mlflow_runs.json"
+    deadline = time.monotonic() + 240
+    try:
+        while time.monotonic() < deadline and first.poll() is None:
+            trials = json.loads(mapping.read_text())["trials"] if mapping.exists() else {}
+            if len(trials) >= 3:  # the third trial's run exists: it is training now
+                break
+            time.sleep(0.05)
+        assert first.poll() is None, open(tmp_path / "first.log").read()[-3000:]
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+    finally:
+        if first.poll() is None:
+            first.kill()
+        log.close()
+    parent_id = json.loads(mapping.read_text())["parent_run_id"]
+    assert any(r.info.status == "RUNNING" for r in all_runs(uri)), "killed mid-trial"
+
+    second = subprocess.run(command, env=subprocess_env, capture_output=True, text=True,
+                            timeout=300)
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert "already done" in second.stdout
+
+    runs = all_runs(uri)
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert [p.info.run_id for p in parents] == [parent_id]
+    children = children_of(uri, parent_id)
+    names = sorted(c.info.run_name for c in children)
+    assert names == [f"trial-{i:04d}" for i in range(5)]
+    trial_ids = sorted(c.data.tags["zoo.trial_id"] for c in children)
+    assert len(set(trial_ids)) == 5
+    assert all(c.info.status == "FINISHED" for c in children)

@@ -1,0 +1,126 @@
+"""The MLflow run tree of a search: parent, trial-NNNN children, hp.* params,
+the leaderboard after every trial; failed trials; early stopping; the retrained model."""
+
+import json
+
+import pytest
+
+from zoo.tuning.hypermodel import ClassifierHyperModel
+from zoo.tuning.search import SearchOptions, run_search
+from zoo.tuning.stopping import EpochHistory
+
+
+def options(store, **changes):
+    uri, project = store
+    values = dict(data="digits", backbones=["resnet50"], max_trials=3, epochs=3,
+                  image_size=32, weights="none", project_dir=str(project), tracking_uri=uri,
+                  retrain=False, seed=3)
+    values.update(changes)
+    return SearchOptions(**values)
+
+
+def artifact(client, run_id, path):
+    with open(client.download_artifacts(run_id, path)) as handle:
+        return json.load(handle)
+
+
+def test_parent_children_params_and_leaderboard(store, children_of):
+    from mlflow import MlflowClient
+
+    uri = store[0]
+    client = MlflowClient(uri)
+    seen = []  # leaderboard length in the parent each time a trial ends
+
+    def progress(line):
+        if line.startswith("["):
+            parent = json.load(open(store[1] / "mlflow_runs.json"))["parent_run_id"]
+            seen.append(len(artifact(client, parent, "leaderboard.json")))
+
+    result = run_search(options(store, space={"head": ["linear", "mlp"]}, median_stopping=False),
+                        progress=progress)
+    assert seen == [1, 2, 3]
+
+    parent = client.get_run(result.parent_run_id)
+    assert parent.info.status == "FINISHED"
+    children = children_of(uri, result.parent_run_id)
+    assert sorted(c.info.run_name for c in children) == ["trial-0000", "trial-0001",
+                                                         "trial-0002"]
+    keys = {frozenset(k for k in c.data.params if k.startswith("hp.")) for c in children}
+    assert len(keys) == 1  # every child has the same hp.* names, for parallel coordinates
+    assert {"hp.backbone", "hp.head", "hp.dropout", "hp.learning_rate", "hp.batch_size",
+            "hp.epochs"} <= set(next(iter(keys)))
+    for child in children:
+        assert child.info.status == "FINISHED"
+        assert child.data.tags["zoo.trial.status"] == "COMPLETED"
+        assert child.data.tags["zoo.trial.stopped_early"] == "false"
+        assert "score" in child.data.metrics
+        history = client.get_metric_history(child.info.run_id, "val_accuracy")
+        assert sorted(m.step for m in history) == [0, 1, 2]
+
+    board = artifact(client, result.parent_run_id, "leaderboard.json")
+    scores = [row["score"] for row in board]
+    assert scores == sorted(scores, reverse=True) and len(board) == 3
+    assert board[0]["score"] == pytest.approx(result.best_score)
+    space = artifact(client, result.parent_run_id, "search_space.json")
+    assert {p["config"]["name"] for p in space["space"]} >= {"head", "dropout", "batch_size"}
+    best = artifact(client, result.parent_run_id, "best_hyperparameters.json")
+    assert parent.data.params["best.head"] == best["head"]
+    assert "leaderboard.csv" in [f.path for f in client.list_artifacts(result.parent_run_id)]
+
+
+class FailsWithMlp(ClassifierHyperModel):
+    """A search space value ("mlp") that makes a trial raise."""
+
+    def fit(self, hp, model, *args, **kwargs):
+        if hp.values["head"] == "mlp":
+            raise RuntimeError("mlp heads are broken today")
+        return super().fit(hp, model, *args, **kwargs)
+
+
+def test_failed_trials_become_failed_runs_and_the_search_goes_on(store, children_of):
+    from mlflow import MlflowClient
+
+    uri = store[0]
+    result = run_search(
+        options(store, backbones=["mobilenet_v3_small"], max_trials=4, epochs=1,
+                space={"head": ["linear", "mlp"]}, seed=1, retrain=True, register="digits"),
+        hypermodel_class=FailsWithMlp)
+    client = MlflowClient(uri)
+    children = children_of(uri, result.parent_run_id)
+    assert len(children) == 4
+    heads = {c.data.params["hp.head"] for c in children}
+    assert heads == {"linear", "mlp"}, "the seed should draw both heads"
+    for child in children:
+        if child.data.params["hp.head"] == "mlp":
+            assert child.info.status == "FAILED"
+            assert child.data.tags["zoo.trial.status"] == "FAILED"
+            text = open(client.download_artifacts(child.info.run_id, "traceback.txt")).read()
+            assert "mlp heads are broken today" in text
+        else:
+            assert child.info.status == "FINISHED"
+    assert client.get_run(result.parent_run_id).info.status == "FINISHED"
+    # The best (linear) configuration was retrained, logged and registered.
+    assert result.best_hyperparameters["head"] == "linear"
+    assert result.final is not None and result.final.split == "test"
+    version = client.get_model_version_by_alias("digits", "candidate")
+    assert version.run_id == result.parent_run_id
+
+
+def test_median_rule_stops_a_hopeless_trial(store, children_of):
+    from mlflow import MlflowClient
+
+    uri, project = store
+    # Finished trials that did well (as if run earlier in this project).
+    history = EpochHistory(project)
+    history.add("9000", {0: 0.8, 1: 0.9, 2: 0.95, 3: 0.97})
+    history.add("9001", {0: 0.7, 1: 0.85, 2: 0.9, 3: 0.92})
+    result = run_search(options(store, max_trials=1, epochs=4, warmup_epochs=2,
+                                space={"learning_rate": 1e-7, "head": "linear",
+                                       "dropout": 0.0}))
+    (child,) = children_of(uri, result.parent_run_id)
+    assert child.data.tags["zoo.trial.stopped_early"] == "true"
+    assert child.data.tags["zoo.trial.status"] == "STOPPED_EARLY"
+    assert child.info.status == "KILLED"
+    steps = [m.step for m in MlflowClient(uri).get_metric_history(child.info.run_id,
+                                                                  "val_accuracy")]
+    assert sorted(steps) == [0, 1]

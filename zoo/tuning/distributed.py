@@ -1,0 +1,188 @@
+"""keras-tuner's distributed mode: one chief oracle, N workers, one MLflow server.
+
+    zoo tune --chief      --project-dir P --tracking-uri http://127.0.0.1:5000 ...
+    zoo tune --worker 0   --project-dir P --tracking-uri http://127.0.0.1:5000 ...
+    zoo tune --worker 1   ...
+    zoo tune --launch-workers 2 --project-dir P ...    # all of it on this machine
+
+The chief runs keras-tuner's oracle as a gRPC server on 127.0.0.1 (its
+`search()` only serves, until every worker has been told to stop), creates
+the parent MLflow run and, at the end, writes the leaderboard and retrains
+the best configuration. Workers read the parent run id from the project
+directory (mlflow_runs.json, which the chief writes) and log their trials as
+child runs under it, tagged `zoo.worker`. The median stopping rule's history
+also lives in the project directory: on several machines, share it.
+
+Every process logs to one MLflow tracking server, never to one SQLite file:
+SQLite takes one writer at a time. `launch_local_search` starts that server
+(on a SQLite store, which only the server then writes) when no http URI is given.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from zoo.tuning.errors import TuningError
+
+ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: never listen beyond this machine
+ENV_TUNER_ID = "KERASTUNER_TUNER_ID"
+ENV_ORACLE_IP = "KERASTUNER_ORACLE_IP"
+ENV_ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
+DEFAULT_ORACLE_PORT = 8765
+
+
+def configure_role(role: str, worker_id: int | None = None, port: int = 8765) -> None:
+    """Set keras-tuner's environment for `role`, before any tuner is built.
+
+    Args:
+        role: "single" (clears the variables), "chief" or "worker".
+        worker_id: the worker's number; its tuner id becomes "tuner<N>".
+        port: the oracle's port on 127.0.0.1.
+    """
+    if role == "single":
+        for name in (ENV_TUNER_ID, ENV_ORACLE_IP, ENV_ORACLE_PORT):
+            os.environ.pop(name, None)
+        return
+    if role not in ("chief", "worker"):
+        raise TuningError(f"role must be single, chief or worker. Received: {role!r}")
+    if role == "worker" and (worker_id is None or int(worker_id) < 0):
+        raise TuningError("A worker needs a number: --worker 0, --worker 1, ...")
+    os.environ[ENV_TUNER_ID] = "chief" if role == "chief" else f"tuner{int(worker_id)}"
+    os.environ[ENV_ORACLE_IP] = ORACLE_HOST
+    os.environ[ENV_ORACLE_PORT] = str(int(port))
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on at the moment, on 127.0.0.1."""
+    with socket.socket() as probe:
+        probe.bind((ORACLE_HOST, 0))
+        return probe.getsockname()[1]
+
+
+def start_mlflow_server(store_uri: str, port: int | None = None, timeout: float = 120.0):
+    """Start `mlflow server` on 127.0.0.1 and wait until it answers.
+
+    Args:
+        store_uri: its backend store, e.g. sqlite:////abs/path/mlflow.db;
+            artifacts go to `mlartifacts` beside a SQLite file.
+        port: default: a free one.
+        timeout: seconds to wait for its health check.
+
+    Returns:
+        (process, "http://127.0.0.1:PORT").
+    """
+    from zoo.tracking.store import ARTIFACTS_FOLDER, resolve_tracking_uri, sqlite_path
+
+    store_uri = resolve_tracking_uri(store_uri)
+    port = port or free_port()
+    db = sqlite_path(store_uri)
+    artifacts = (Path(db).parent if db else Path.cwd()) / ARTIFACTS_FOLDER
+    command = [sys.executable, "-m", "mlflow", "server", "--host", ORACLE_HOST,
+               "--port", str(port), "--backend-store-uri", store_uri,
+               "--artifacts-destination", str(artifacts), "--workers", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    url = f"http://{ORACLE_HOST}:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise TuningError(f"mlflow server exited at once: "
+                              f"{process.stderr.read().decode(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.5)
+    stop_process(process)
+    raise TuningError(f"mlflow server did not answer on {url} within {timeout:.0f} s.")
+
+
+def stop_process(process, grace: float = 10.0) -> None:
+    """SIGTERM a process we started (its whole session), then SIGKILL after `grace`."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def launch_local_search(n_workers: int, options, *, timeout: float | None = None,
+                        log_dir=None) -> int:
+    """A distributed search on this machine: MLflow server, chief, N workers.
+
+    Starts `mlflow server` when `options.tracking_uri` is not an http URI
+    (on that SQLite store, default sqlite:///mlflow.db), then the chief, then
+    the workers (`python -m zoo.tuning.cli`), waits for all of them and
+    stops whatever is left.
+
+    Args:
+        n_workers: worker processes, at least 1.
+        options: zoo.tuning.search.SearchOptions (role is set per process).
+        timeout: seconds for the whole search; None waits as long as it takes.
+        log_dir: where each process's output goes (default: the project
+            directory's `logs/`).
+
+    Returns:
+        The chief's exit status (0: the search finished).
+    """
+    from zoo.tuning.cli import options_to_argv
+    from zoo.tuning.runs import SearchRuns
+    from zoo.tuning.search import environment_for_children, python_command
+
+    if n_workers < 1:
+        raise TuningError(f"--launch-workers takes at least 1. Received: {n_workers}")
+    project_dir = Path(options.project_dir).resolve()
+    log_dir = Path(log_dir or project_dir / "logs")
+    log_dir.mkdir(parents=True, exist_ok=True)
+    server = None
+    processes = []
+    uri = options.tracking_uri or ""
+    try:
+        if not uri.startswith(("http://", "https://")):
+            server, uri = start_mlflow_server(uri or None)
+            print(f"MLflow server on {uri} (store {options.tracking_uri or 'sqlite:///mlflow.db'})")
+        port = options.oracle_port or free_port()
+        env = environment_for_children()
+
+        def start(role_args, name):
+            argv = options_to_argv(options, tracking_uri=uri, oracle_port=port) + role_args
+            log = open(log_dir / f"{name}.log", "w")
+            process = subprocess.Popen(python_command() + argv, env=env, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
+            processes.append((name, process, log))
+            return process
+
+        chief = start(["--chief"], "chief")
+        SearchRuns(project_dir, uri).wait_for_parent(timeout=600)
+        for index in range(n_workers):
+            start(["--worker", str(index)], f"tuner{index}")
+        print(f"Chief and {n_workers} workers started; logs in {log_dir}")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while any(p.poll() is None for _, p, _ in processes):
+            if deadline is not None and time.monotonic() > deadline:
+                raise TuningError(f"The search took over {timeout:.0f} s; stopped it.")
+            time.sleep(0.5)
+        for name, process, _ in processes:
+            if process.returncode:
+                print(f"{name} exited with status {process.returncode}; see "
+                      f"{log_dir / (name + '.log')}")
+        return chief.returncode
+    finally:
+        for _, process, log in processes:
+            stop_process(process)
+            log.close()
+        stop_process(server)

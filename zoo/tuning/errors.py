@@ -1,0 +1,7 @@
+"""The error zoo's tuning code raises on purpose (see zoo.errors for the convention)."""
+
+from zoo.errors import ZooError
+
+
+class TuningError(ZooError, ValueError):
+    """A search space, tuner setting or search project that cannot be used as asked."""

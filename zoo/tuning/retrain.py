@@ -1,0 +1,94 @@
+"""The end of a search: the best configuration trained again, evaluated,
+logged as a model in the parent run, and registered as a `candidate`.
+
+No trial's model is kept during the search (heads on features are not whole
+classifiers, and keeping models costs memory), so the best hyperparameters
+are trained once more into a full classifier here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class FinalModel:
+    """What the retrained best configuration came to.
+
+    Args:
+        config: the TrainConfig it was trained with.
+        accuracy: on `split`.
+        split: "test", or "validation" when the source has no test split.
+        model_uri: the logged MLflow model.
+        version: its registered version, or None.
+    """
+
+    config: object
+    accuracy: float
+    split: str
+    model_uri: str
+    version: int | None = None
+
+
+def best_config(tuner, hypermodel):
+    """The TrainConfig of the best trial, with the epochs it actually used."""
+    trial = tuner.oracle.get_best_trials(1)[0]
+    hp = trial.hyperparameters
+    epochs = hp.values.get("tuner/epochs", hp.values.get("epochs"))
+    config = hypermodel.config_for(hp.copy(), batch_size=hp.values["batch_size"],
+                                   epochs=int(epochs))
+    return config, trial
+
+
+def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_all=False,
+                    register: str | None = None, feature_cache=None) -> FinalModel:
+    """Train `config` into a full classifier and log it to the active (parent) run.
+
+    Args:
+        config: the best TrainConfig (see best_config).
+        trial: the best keras-tuner trial (its best epoch sets the length
+            of a retrain on all data).
+        train, val, test: batched (images, labels) data; test may be None.
+        class_names: the labels' names.
+        retrain_on_all: train on train + validation, for the trial's best
+            number of epochs with no early stopping (validation data then
+            reports nothing new; the test split, when there is one, does).
+        register: register the model under this name with alias `candidate`.
+        feature_cache: the search's FeatureCache.
+    """
+    import mlflow
+
+    from zoo import tracking
+    from zoo.evaluation import evaluate_classifier
+    from zoo.tracking.reports import log_evaluation, log_learning_curves
+    from zoo.training import train_classifier
+
+    data = train
+    if config.weights is None:
+        # Random backbone weights differ from build to build, but the feature
+        # cache keys them all as "none": features cached by the trials would
+        # not match this new backbone. Train on images instead.
+        config = dataclasses.replace(config, feature_cache=False)
+    if retrain_on_all:
+        data = train.concatenate(val)
+        best_epochs = (trial.best_step or 0) + 1
+        config = dataclasses.replace(config, epochs=max(1, best_epochs), patience=0)
+    result = train_classifier(config, data, val, len(class_names), feature_cache=feature_cache,
+                              verbose=0)
+    log_learning_curves(result)
+    mlflow.log_dict(config.to_dict(), "best_config.json")
+    report = evaluate_classifier(result.model, test if test is not None else val, class_names)
+    split = "test" if test is not None else "val"
+    log_evaluation(report, split)
+    example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
+    info = tracking.log_keras_model(result.model, example)
+    mlflow.log_text(json.dumps(class_names), "class_names.json")
+    version = None
+    if register:
+        version = tracking.register_candidate(info.model_uri, register)
+    return FinalModel(config, float(report.accuracy),
+                      "test" if test is not None else "validation", info.model_uri, version)

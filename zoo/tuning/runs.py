@@ -1,0 +1,296 @@
+"""The MLflow run tree of a search: one parent run, one child run per trial.
+
+    parent  "search-<project>"       search_space.json, leaderboard.json/.csv,
+                                     best_hyperparameters.json, best.* params,
+                                     the retrained best model
+      child "trial-0000"             per-epoch metrics, hp.* params, score,
+      child "trial-0001"             status, traceback.txt when it failed
+      ...
+
+Child runs are written with an MlflowClient and explicit run ids, never
+through MLflow's "active run", so trials of several worker processes (and a
+parent held open by the chief) do not step on each other.
+
+Resume never duplicates a run: `mlflow_runs.json` in the project directory
+maps the parent and every trial id to its run id (written atomically, under
+a lock), and a trial missing there is still found by its `zoo.trial_id` tag.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+from zoo.tuning.files import read_json, update_json
+
+_log = logging.getLogger(__name__)
+
+RUNS_FILE = "mlflow_runs.json"
+TAG_PARENT = "mlflow.parentRunId"
+TAG_TRIAL_ID = "zoo.trial_id"
+TAG_WORKER = "zoo.worker"
+TAG_TRIAL_STATUS = "zoo.trial.status"
+TAG_STOPPED_EARLY = "zoo.trial.stopped_early"
+TAG_SEARCH = "zoo.search"
+MISSING = "n/a"  # the value of an hp.* param a trial did not have, for parallel coordinates
+LEADERBOARD_JSON = "leaderboard.json"
+LEADERBOARD_CSV = "leaderboard.csv"
+TRACEBACK_ARTIFACT = "traceback.txt"
+
+
+def trial_run_name(trial_id) -> str:
+    """The child run's name: trial-0007."""
+    return f"trial-{int(trial_id):04d}"
+
+
+def hp_param(value) -> str:
+    """A hyperparameter value as an MLflow param: numbers stay numbers."""
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+class SearchRuns:
+    """The parent and child runs of one search, and their id mapping.
+
+    Args:
+        project_dir: the search's project directory (holds mlflow_runs.json).
+        tracking_uri: the MLflow store every process of the search logs to.
+        worker: this process's tuner id, tagged on the child runs it makes.
+    """
+
+    def __init__(self, project_dir, tracking_uri: str, worker: str = "tuner0"):
+        from mlflow import MlflowClient
+
+        self.path = Path(project_dir) / RUNS_FILE
+        self.tracking_uri = tracking_uri
+        self.client = MlflowClient(tracking_uri)
+        self.worker = worker
+
+    # ---------------------------------------------------------------- mapping
+
+    def mapping(self) -> dict:
+        return read_json(self.path, {"parent_run_id": None, "trials": {}})
+
+    @property
+    def parent_run_id(self) -> str | None:
+        return self.mapping().get("parent_run_id")
+
+    def set_parent(self, run_id: str) -> None:
+        """Record the parent run, once; a resumed search finds it here."""
+        def change(value):
+            value["parent_run_id"] = run_id
+            return value
+        update_json(self.path, change, default={"parent_run_id": None, "trials": {}})
+
+    def wait_for_parent(self, timeout: float = 300.0) -> str:
+        """The parent run id, waiting for the chief to create it (workers)."""
+        from zoo.tuning.errors import TuningError
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            run_id = self.parent_run_id
+            if run_id:
+                return run_id
+            time.sleep(0.5)
+        raise TuningError(f"No parent run in {self.path} after {timeout:.0f} s: start the "
+                          "chief (zoo tune --chief) with the same --project-dir first.")
+
+    def _remember(self, trial_id: str, run_id: str) -> None:
+        def change(value):
+            value.setdefault("trials", {})[str(trial_id)] = run_id
+            return value
+        update_json(self.path, change, default={"parent_run_id": None, "trials": {}})
+
+    # ---------------------------------------------------------------- children
+
+    def children(self) -> list:
+        """Every child run of the parent, whatever its status."""
+        parent = self.parent_run_id
+        experiment_id = self.client.get_run(parent).info.experiment_id
+        return self.client.search_runs(
+            [experiment_id], filter_string=f"tags.`{TAG_PARENT}` = '{parent}'",
+            max_results=50000)
+
+    def _find_child(self, trial_id: str):
+        known = self.mapping()["trials"].get(str(trial_id))
+        if known:
+            return self.client.get_run(known)
+        for run in self.children():
+            if run.data.tags.get(TAG_TRIAL_ID) == str(trial_id):
+                return run
+        return None
+
+    def start_trial(self, trial_id: str) -> str:
+        """The child run of a trial, RUNNING: a new one, or the one an earlier,
+        interrupted attempt left (reopened rather than duplicated)."""
+        parent = self.parent_run_id
+        run = self._find_child(trial_id)
+        if run is None:
+            experiment_id = self.client.get_run(parent).info.experiment_id
+            run = self.client.create_run(
+                experiment_id, run_name=trial_run_name(trial_id),
+                tags={TAG_PARENT: parent, TAG_TRIAL_ID: str(trial_id), TAG_WORKER: self.worker,
+                      TAG_SEARCH: "tune", TAG_TRIAL_STATUS: "RUNNING"})
+        else:
+            self.client.update_run(run.info.run_id, status="RUNNING")
+            self.client.set_tag(run.info.run_id, TAG_WORKER, self.worker)
+            self.client.set_tag(run.info.run_id, TAG_TRIAL_STATUS, "RUNNING")
+        self._remember(trial_id, run.info.run_id)
+        return run.info.run_id
+
+    def end_trial(self, run_id: str, status: str, hp_values: dict, score=None,
+                  best_step=None, stopped_early: bool = False) -> None:
+        """Log what a trial came to and end its run.
+
+        Args:
+            run_id: the child run.
+            status: keras-tuner's trial status (COMPLETED, FAILED, INVALID...).
+            hp_values: {name: value}, every hp name of the search (missing
+                ones already filled with MISSING).
+            score: the trial's objective, None when it has none.
+            best_step: the epoch of that score.
+            stopped_early: the median rule stopped it.
+        """
+        self.log_hyperparameters(run_id, hp_values)
+        if score is not None and not (isinstance(score, float) and math.isnan(score)):
+            self.client.log_metric(run_id, "score", float(score))
+        if best_step is not None:
+            self.client.log_metric(run_id, "best_step", int(best_step))
+        shown = "STOPPED_EARLY" if stopped_early and status == "COMPLETED" else status
+        self.client.set_tag(run_id, TAG_TRIAL_STATUS, shown)
+        self.client.set_tag(run_id, TAG_STOPPED_EARLY, str(bool(stopped_early)).lower())
+        # MLflow has no "stopped" status; KILLED is the nearest, and the tags say why.
+        mlflow_status = {"COMPLETED": "KILLED" if stopped_early else "FINISHED",
+                         "FAILED": "FAILED", "INVALID": "FAILED"}.get(status, "KILLED")
+        self.client.set_terminated(run_id, mlflow_status)
+
+    def fail_trial(self, run_id: str, traceback_text: str) -> None:
+        """Attach a failed trial's traceback (its run ends in end_trial)."""
+        try:
+            self.client.log_text(run_id, traceback_text, TRACEBACK_ARTIFACT)
+        except Exception:  # the FAILED status matters more than the file
+            _log.warning("Could not store the traceback of run %s", run_id, exc_info=True)
+
+    def kill_trial(self, run_id: str, traceback_text: str | None = None) -> None:
+        """End a trial's run KILLED (Ctrl-C, SIGTERM); a resume reopens it."""
+        if traceback_text:
+            self.fail_trial(run_id, traceback_text)
+        self.client.set_tag(run_id, TAG_TRIAL_STATUS, "KILLED")
+        self.client.set_terminated(run_id, "KILLED")
+
+    def log_hyperparameters(self, run_id: str, hp_values: dict) -> None:
+        """hp.* params; ones the run already has (a resumed trial) are left alone,
+        since MLflow refuses to change a param."""
+        from mlflow.entities import Param
+
+        existing = self.client.get_run(run_id).data.params
+        params = [Param(f"hp.{name}", hp_param(value)) for name, value in hp_values.items()
+                  if f"hp.{name}" not in existing]
+        for start in range(0, len(params), 100):  # MLflow's log_batch limit
+            self.client.log_batch(run_id, params=params[start:start + 100])
+
+    def backfill_hyperparameters(self, names) -> None:
+        """Give every ended child every hp.* name (MISSING where it had none), so
+        that MLflow's parallel-coordinates view can compare all of them."""
+        for run in self.children():
+            if run.info.status == "RUNNING":
+                continue
+            missing = {name: MISSING for name in names
+                       if f"hp.{name}" not in run.data.params}
+            if missing:
+                self.log_hyperparameters(run.info.run_id, missing)
+
+    def close_stale(self, keep=()) -> list[str]:
+        """End children left RUNNING by a killed process, as KILLED.
+
+        Args:
+            keep: run ids to leave alone (trials running now).
+
+        Returns:
+            The run ids that were closed.
+        """
+        from zoo.tracking import close_stale_run
+
+        closed = []
+        for run in self.children():
+            if run.info.status == "RUNNING" and run.info.run_id not in keep:
+                if close_stale_run(run.info.run_id, "KILLED", tracking_uri=self.tracking_uri):
+                    self.client.set_tag(run.info.run_id, TAG_TRIAL_STATUS, "KILLED")
+                    closed.append(run.info.run_id)
+        return closed
+
+    # ---------------------------------------------------------------- leaderboard
+
+    def leaderboard(self, direction: str = "max") -> list[dict]:
+        """One row per ended trial, best score first; unscored trials last."""
+        rows = []
+        for run in self.children():
+            if run.info.status == "RUNNING":
+                continue
+            score = run.data.metrics.get("score")
+            status = run.data.tags.get(TAG_TRIAL_STATUS, run.info.status)
+            row = {"trial": run.info.run_name, "status": status,
+                   "score": score, "worker": run.data.tags.get(TAG_WORKER, ""),
+                   "run_id": run.info.run_id}
+            row.update({k: v for k, v in sorted(run.data.params.items())
+                        if k.startswith("hp.")})
+            rows.append(row)
+        sign = -1.0 if direction == "max" else 1.0
+        rows.sort(key=lambda r: (r["score"] is None,
+                                 sign * r["score"] if r["score"] is not None else 0.0,
+                                 r["trial"]))
+        for rank, row in enumerate(rows, 1):
+            row["rank"] = rank
+        return rows
+
+    def log_leaderboard(self, direction: str = "max") -> list[dict]:
+        """Write the leaderboard to the parent run (JSON and CSV), replacing the last one."""
+        rows = self.leaderboard(direction)
+        parent = self.parent_run_id
+        self.client.log_text(parent, json.dumps(rows, indent=1), LEADERBOARD_JSON)
+        self.client.log_text(parent, leaderboard_csv(rows), LEADERBOARD_CSV)
+        return rows
+
+
+def leaderboard_csv(rows: list[dict]) -> str:
+    columns = ["rank", "trial", "status", "score", "worker"]
+    columns += sorted({k for row in rows for k in row if k.startswith("hp.")})
+    columns.append("run_id")
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", restval=MISSING)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def format_leaderboard(rows: list[dict], limit: int = 10) -> str:
+    """The leaderboard's first rows as a text table, for the terminal."""
+    from zoo.cli import format_table
+
+    if not rows:
+        return "(no finished trials)"
+    names = sorted({k for row in rows for k in row if k.startswith("hp.")
+                    and not k.startswith("hp.tuner/")})
+    header = ["rank", "trial", "status", "score", *[n[3:] for n in names]]
+    table = []
+    for row in rows[:limit]:
+        score = "" if row["score"] is None else f"{row['score']:.4f}"
+        table.append([row["rank"], row["trial"], row["status"], score,
+                      *[_short(row.get(n, MISSING)) for n in names]])
+    return format_table(table, header)
+
+
+def _short(value: str) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    if number.is_integer() or ("e" not in value and len(value) < 8):
+        return value
+    return f"{number:.3g}"

@@ -1,0 +1,261 @@
+"""`run_search(options)`: a whole search, from data to registered model.
+
+    1. data: train / validation (and test, when the source has one)
+    2. the hypermodel: space, backbones, a feature cache shared by the trials
+    3. the parent MLflow run (created once, reopened on resume)
+    4. keras-tuner's search, one child run per trial
+    5. leaderboard, best hyperparameters, the best configuration retrained
+
+The recipe (recipes/tune_classifier.py) and `zoo tune` both call it. In a
+distributed search the chief does 1-3, serves the oracle during 4 and does 5;
+each worker does 1, 2 and 4, logging child runs under the chief's parent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zoo.tuning.errors import TuningError
+
+EXPERIMENT = "tune"
+
+
+@dataclass
+class SearchOptions:
+    """Everything a search needs; the command line fills it (zoo.tuning.cli).
+
+    Args:
+        data: a folder of class folders, tfds:NAME, or "digits"/"faces".
+        backbones: the backbones to search over.
+        tuner: "random", "hyperband" or "bayesian".
+        max_trials: trials at most (random, bayesian).
+        objective: metric[:min|max], default val_accuracy (max).
+        epochs: epochs per trial (Hyperband: its largest budget).
+        image_size: input side in pixels.
+        batch_size: default batch size (tunable with space={"batch_size": [...]}).
+        weights: "auto" (ImageNet when available, else none), "imagenet", "none", a file.
+        space: search space overrides; see zoo.tuning.space.
+        project_dir: keras-tuner's project and zoo's run mapping; same
+            folder again = resume.
+        tracking_uri: the MLflow store; an http server for distributed searches.
+        role: "single", "chief" or "worker".
+        worker_id: the worker's number (role "worker").
+        oracle_port: the chief oracle's port on 127.0.0.1.
+        median_stopping, warmup_epochs: the median stopping rule.
+        retrain: train the best configuration again at the end and log it.
+        retrain_on_all: ... on train + validation.
+        register: register the retrained model as NAME (alias candidate).
+        seed: seeds the oracle and every trial.
+        max_consecutive_failed_trials: give up after this many failures in a row.
+        verbose: Keras verbosity inside trials.
+    """
+
+    data: str = "digits"
+    backbones: list = field(default_factory=lambda: ["mobilenet_v3_small", "resnet50"])
+    tuner: str = "random"
+    max_trials: int = 8
+    objective: str = "val_accuracy"
+    epochs: int = 5
+    image_size: int = 32
+    batch_size: int = 32
+    weights: str = "auto"
+    space: dict = field(default_factory=dict)
+    project_dir: str = "runs/tune/search"
+    tracking_uri: str | None = None
+    experiment: str = EXPERIMENT
+    role: str = "single"
+    worker_id: int | None = None
+    oracle_port: int | None = None  # None: 8765, or a free one for --launch-workers
+    median_stopping: bool = True
+    warmup_epochs: int = 2
+    retrain: bool = True
+    retrain_on_all: bool = False
+    register: str | None = None
+    seed: int = 1337
+    max_consecutive_failed_trials: int = 5
+    verbose: int = 0
+
+
+@dataclass
+class SearchResult:
+    """What a search came to (None fields: not this process's job, e.g. a worker)."""
+
+    parent_run_id: str
+    tracking_uri: str
+    leaderboard: list
+    best_hyperparameters: dict | None = None
+    best_score: float | None = None
+    final: object = None  # zoo.tuning.retrain.FinalModel
+
+
+def run_search(options: SearchOptions, hypermodel_class=None, progress=print) -> SearchResult:
+    """Run (or resume, or take part in) a search; see the module docstring.
+
+    Args:
+        options: the search's settings.
+        hypermodel_class: a ClassifierHyperModel subclass to use instead (tests).
+        progress: prints one line per finished trial and step.
+    """
+    from zoo.tuning.distributed import DEFAULT_ORACLE_PORT, configure_role
+
+    configure_role(options.role, options.worker_id, options.oracle_port or DEFAULT_ORACLE_PORT)
+    uri = _tracking_uri(options)
+
+    import keras_tuner  # noqa: F401  (after the role's environment is set)
+
+    from zoo import tracking
+    from zoo.data import load_classification, load_test
+    from zoo.errors import ZooError
+    from zoo.training import FeatureCache, TrainConfig
+    from zoo.tuning.hypermodel import ClassifierHyperModel
+    from zoo.tuning.runs import SearchRuns
+    from zoo.tuning.tuners import make_tuner
+
+    # 1. Data, unshuffled: each trial shuffles with its seed.
+    train, val, class_names = load_classification(
+        options.data, options.image_size, options.batch_size, seed=options.seed, shuffle=False)
+    if val is None:
+        raise TuningError("A search needs validation data; this source gives none.")
+    test = None
+    if options.role != "worker":
+        try:
+            test, _ = load_test(options.data, options.image_size, options.batch_size)
+        except ZooError:
+            test = None
+
+    # 2. The hypermodel.
+    weights = _resolve_weights(options.weights, options.backbones, progress)
+    base = TrainConfig(image_size=options.image_size, weights=weights, epochs=options.epochs,
+                       batch_size=options.batch_size, seed=options.seed)
+    cache = FeatureCache()
+    hypermodel = (hypermodel_class or ClassifierHyperModel)(
+        len(class_names), options.image_size, options.backbones, weights=weights,
+        overrides=options.space, base_config=base, feature_cache=cache)
+
+    project_dir = Path(options.project_dir).resolve()
+    runs = SearchRuns(project_dir, uri)
+
+    def tuner():
+        return make_tuner(options.tuner, hypermodel, project_dir, objective=options.objective,
+                          max_trials=options.max_trials, max_epochs=options.epochs,
+                          seed=options.seed, runs=runs, progress=progress,
+                          median_stopping=options.median_stopping,
+                          warmup_epochs=options.warmup_epochs,
+                          max_consecutive_failed_trials=options.max_consecutive_failed_trials)
+
+    if options.role == "worker":
+        # 4 (worker): trials from the chief's oracle, under the chief's parent run.
+        runs.wait_for_parent()
+        search = tuner()
+        search.search(train, validation_data=val, verbose=options.verbose)
+        rows = runs.log_leaderboard(search.objective.direction)
+        return SearchResult(runs.parent_run_id, uri, rows)
+
+    # 3. The parent run: the one in the project's mapping when resuming.
+    tags = tracking.standard_tags(EXPERIMENT, backbone=",".join(options.backbones),
+                                  data_source=options.data)
+    with tracking.tracked_run(options.experiment, run_name=f"search-{project_dir.name}",
+                              tracking_uri=uri, run_id=runs.parent_run_id, tags=tags) as parent:
+        import mlflow
+
+        runs.set_parent(parent.info.run_id)
+        # Children left RUNNING by a killed earlier attempt: KILLED now; a trial
+        # that is run again reopens its own run.
+        runs.close_stale()
+        search = tuner()
+        tracking.log_config({"search": _loggable(options), "classes": class_names})
+        mlflow.log_dict(search.oracle.get_space().get_config(), "search_space.json")
+        done = len(runs.leaderboard())
+        progress(f"Search '{project_dir.name}': {options.tuner}, up to "
+                 f"{options.max_trials if options.tuner != 'hyperband' else 'hyperband'} "
+                 f"trials, {done} already done; parent run {parent.info.run_id}.")
+
+        # 4. The search (the chief only serves the oracle until the workers are done).
+        search.search(train, validation_data=val, verbose=options.verbose)
+
+        # 5. What the search found.
+        runs.close_stale()
+        runs.backfill_hyperparameters(search.hp_names())
+        mlflow.log_dict(search.oracle.get_space().get_config(), "search_space.json")
+        rows = runs.log_leaderboard(search.objective.direction)
+        result = SearchResult(parent.info.run_id, uri, rows)
+        if not search.oracle.get_best_trials(1):
+            progress("No trial completed: nothing to retrain.")
+            return result
+        best = search.oracle.get_best_trials(1)[0]
+        result.best_hyperparameters = dict(best.hyperparameters.values)
+        result.best_score = best.score
+        mlflow.log_dict(result.best_hyperparameters, "best_hyperparameters.json")
+        existing = mlflow.get_run(parent.info.run_id).data.params
+        mlflow.log_params({f"best.{k}": v for k, v in result.best_hyperparameters.items()
+                           if f"best.{k}" not in existing})
+        mlflow.log_metric("best_score", float(best.score))
+        if options.retrain:
+            from zoo.tuning.retrain import best_config, retrain_and_log
+
+            config, trial = best_config(search, hypermodel)
+            progress(f"Retraining the best configuration ({config.backbone}, "
+                     f"{'train + validation' if options.retrain_on_all else 'train'})...")
+            result.final = retrain_and_log(config, trial, train, val, test, class_names,
+                                           retrain_on_all=options.retrain_on_all,
+                                           register=options.register, feature_cache=cache)
+    return result
+
+
+def _tracking_uri(options: SearchOptions) -> str:
+    from zoo.tracking import resolve_tracking_uri
+    from zoo.tracking.store import sqlite_path
+
+    uri = resolve_tracking_uri(options.tracking_uri)
+    if options.role != "single" and (sqlite_path(uri) or "://" not in uri):
+        # SQLite takes one writer at a time; several processes writing to it
+        # at once fail with "database is locked". A tracking server serialises them.
+        raise TuningError(
+            f"A distributed search logs to an MLflow tracking server (http://...), not to "
+            f"{uri}. Start one with `mlflow server --backend-store-uri {uri}` or use "
+            f"`zoo tune --launch-workers N`, which does.")
+    return uri
+
+
+def _resolve_weights(choice: str, backbones, progress):
+    """`auto`: ImageNet when every backbone's weights can be had, else none."""
+    import zoo
+
+    if choice in (None, "none"):
+        return None
+    if choice not in ("auto", "imagenet"):
+        return choice
+    try:
+        for name in backbones:
+            zoo.fetch_imagenet_weights(name)
+        return "imagenet"
+    except zoo.WeightsUnavailableError:
+        if choice == "imagenet":
+            raise
+        progress("[weights] ImageNet weights are not available here: the backbones keep "
+                 "their random weights (frozen), so scores show the search, not real accuracy.")
+        return None
+
+
+def _loggable(options: SearchOptions) -> dict:
+    values = dataclasses.asdict(options)
+    values["space"] = {k: list(v) if isinstance(v, tuple) else v
+                       for k, v in options.space.items()}
+    for transient in ("role", "worker_id", "verbose"):
+        values.pop(transient, None)
+    return values
+
+
+def python_command() -> list[str]:
+    """How to start `zoo tune` in a new process, without relying on the PATH."""
+    return [sys.executable, "-m", "zoo.tuning.cli"]
+
+
+def environment_for_children() -> dict:
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env

@@ -1,0 +1,251 @@
+"""keras-tuner's own tuners, with zoo's trial loop: MLflow child runs, the
+median stopping rule, failed trials that do not end the search, and memory
+released between trials.
+
+    tuner = make_tuner("bayesian", hypermodel, project_dir="runs/tune/digits",
+                       max_trials=20, runs=SearchRuns(...))
+    tuner.search(train, validation_data=val, verbose=0)
+
+`RandomSearch`, `Hyperband` and `BayesianOptimization` are keras-tuner's
+classes with `ZooTuner` mixed in; their oracles (and so resume and the
+distributed chief/worker mode) are keras-tuner's, untouched.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import time
+import traceback
+from pathlib import Path
+
+import keras
+import keras_tuner
+from keras_tuner.src.engine import tuner_utils
+
+from zoo.tuning.errors import TuningError
+from zoo.tuning.runs import MISSING, SearchRuns, trial_run_name
+from zoo.tuning.stopping import EpochHistory, MedianStopping
+
+TUNERS = ("random", "hyperband", "bayesian")
+# Hyperband's own hyperparameters; listed so that every child run has them all.
+HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round",
+                  "tuner/trial_id")
+
+
+class ZooTuner(keras_tuner.Tuner):
+    """The trial loop every zoo tuner shares; see the module docstring.
+
+    Callbacks that talk to MLflow are made here, per trial, never passed to
+    `search()`: keras-tuner deep-copies the callbacks given to `search()`
+    for each trial, and a copied MLflow client or run handle breaks.
+
+    Args:
+        oracle, hypermodel, **kwargs: as keras_tuner.Tuner.
+        runs: the search's MLflow run tree; None logs nothing to MLflow.
+        median_stopping: stop trials below the median of finished ones.
+        warmup_epochs, min_trials: of the median rule (zoo.tuning.stopping).
+        progress: called with one line of text per finished trial.
+    """
+
+    def __init__(self, oracle, hypermodel=None, *, runs: SearchRuns | None = None,
+                 median_stopping: bool = True, warmup_epochs: int = 2, min_trials: int = 2,
+                 progress=print, **kwargs):
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.runs = runs
+        if runs is not None:
+            runs.worker = self.tuner_id
+        self.median_stopping = median_stopping
+        self.warmup_epochs = warmup_epochs
+        self.min_trials = min_trials
+        self.progress = progress or (lambda line: None)
+        self.epoch_history = EpochHistory(self.project_dir)
+        self._running: dict[str, tuple] = {}  # trial_id -> (run_id, stopper, start time)
+
+    @property
+    def objective(self):
+        objective = self.oracle.objective
+        if isinstance(objective, list) or not hasattr(objective, "direction"):
+            raise TuningError("zoo tuners take one objective, e.g. 'val_accuracy'.")
+        return objective
+
+    def run_trial(self, trial, *args, **kwargs):
+        trial_id = trial.trial_id
+        run_id = self.runs.start_trial(trial_id) if self.runs else None
+        objective = self.objective
+        stopper = MedianStopping(
+            objective.name, objective.direction, self.epoch_history.load(),
+            warmup_epochs=self.warmup_epochs if self.median_stopping else None,
+            min_trials=self.min_trials)
+        self._running[trial_id] = (run_id, stopper, time.monotonic())
+
+        callbacks = self._deepcopy_callbacks(kwargs.pop("callbacks", []))
+        callbacks.append(stopper)
+        if run_id:
+            from zoo.tracking.callback import MlflowMetricsCallback
+
+            callbacks.append(MlflowMetricsCallback(run_id=run_id, client=self.runs.client))
+        if self._trains_built_model(trial.hyperparameters):
+            # The best epoch's weights: what Hyperband's continued trials start from.
+            callbacks.append(tuner_utils.SaveBestEpoch(
+                objective=objective, filepath=self._get_checkpoint_fname(trial_id)))
+        try:
+            return self._build_and_fit_model(trial, *args, callbacks=callbacks, **kwargs)
+        except Exception as exc:
+            # keras-tuner records a FailedTrialError as a FAILED trial and goes
+            # on with the next one; the child run gets the real traceback.
+            if run_id:
+                self.runs.fail_trial(run_id, traceback.format_exc())
+            raise keras_tuner.errors.FailedTrialError(
+                f"Trial {trial_id} failed: {type(exc).__name__}: {exc}") from exc
+        except BaseException:  # Ctrl-C or SIGTERM: the run is KILLED, a resume reopens it
+            if run_id:
+                self.runs.kill_trial(run_id, traceback.format_exc())
+            self._running.pop(trial_id, None)
+            raise
+
+    def _trains_built_model(self, hp) -> bool:
+        hypermodel = self.hypermodel
+        if not hasattr(hypermodel, "uses_cached_features"):
+            return True
+        return hypermodel.uses_cached_features(hypermodel.config_for(hp.copy()))
+
+    def on_trial_end(self, trial):
+        run_id, stopper, started = self._running.pop(trial.trial_id, (None, None, None))
+        try:
+            super().on_trial_end(trial)  # the oracle scores the trial and saves itself
+        finally:
+            try:
+                if run_id:
+                    self._finish_run(trial, run_id, stopper, started)
+            finally:
+                # A search of hundreds of trials must not grow: drop the
+                # trial's graphs and models now, not at the next build.
+                keras.backend.clear_session()
+                gc.collect()
+                _return_freed_memory()
+
+    def _finish_run(self, trial, run_id, stopper, started) -> None:
+        final = self.oracle.get_trial(trial.trial_id)
+        status = str(getattr(final.status, "value", final.status))
+        stopped = stopper.stopped_epoch is not None
+        self.runs.end_trial(run_id, status, self.hp_values(final.hyperparameters),
+                            score=final.score, best_step=final.best_step,
+                            stopped_early=stopped)
+        if status == "COMPLETED":
+            self.epoch_history.add(trial.trial_id, stopper.values)
+        rows = self.runs.log_leaderboard(self.objective.direction)
+        total = self.oracle.max_trials
+        score = "" if final.score is None else f" {self.objective.name}={final.score:.4f}"
+        self.progress(f"[{len(rows)}/{total or '?'}] {trial_run_name(trial.trial_id)} "
+                      f"{status.lower()}{' (stopped early)' if stopped else ''}{score} "
+                      f"in {time.monotonic() - started:.1f} s")
+
+    def hp_names(self) -> list[str]:
+        """Every hyperparameter name of the search, for the hp.* params."""
+        names = {hp.name for hp in self.oracle.get_space().space}
+        if isinstance(self, Hyperband):
+            names.update(HYPERBAND_KEYS)
+        return sorted(names)
+
+    def hp_values(self, hyperparameters) -> dict:
+        values = {name: MISSING for name in self.hp_names()}
+        values.update(hyperparameters.values)
+        return values
+
+
+class RandomSearch(keras_tuner.RandomSearch, ZooTuner):
+    """keras_tuner.RandomSearch with zoo's trial loop."""
+
+
+class BayesianOptimization(keras_tuner.BayesianOptimization, ZooTuner):
+    """keras_tuner.BayesianOptimization with zoo's trial loop."""
+
+
+class Hyperband(keras_tuner.Hyperband, ZooTuner):
+    """keras_tuner.Hyperband with zoo's trial loop.
+
+    A continued trial starts from its parent trial's best weights when they
+    are there (heads on cached features); a full-classifier trial, or one
+    whose parent ran on another machine, trains from scratch instead of
+    failing.
+    """
+
+    def _build_hypermodel(self, hp):
+        parent = hp.values.get("tuner/trial_id")
+        if parent is not None and not os.path.exists(self._get_checkpoint_fname(parent)):
+            return keras_tuner.Tuner._build_hypermodel(self, hp)
+        return super()._build_hypermodel(hp)
+
+
+def _return_freed_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc only).
+
+    After gc, glibc keeps freed blocks in its arenas, and TensorFlow's many
+    threads each have one: RSS then creeps up trial after trial although
+    nothing is alive. malloc_trim releases them; elsewhere this does nothing.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def parse_objective(text: str):
+    """"val_accuracy", "val_loss" or "NAME:min|max" as a keras_tuner.Objective.
+
+    Without a direction, names with "loss" or "error" are minimised, others maximised.
+    """
+    name, _, direction = str(text).partition(":")
+    name = name.strip()
+    if not name:
+        raise TuningError("The objective needs a metric name, e.g. val_accuracy.")
+    if not direction:
+        direction = "min" if ("loss" in name or "error" in name) else "max"
+    if direction not in ("min", "max"):
+        raise TuningError(f"An objective's direction is min or max. Received: {text!r}")
+    return keras_tuner.Objective(name, direction)
+
+
+def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
+               max_trials: int = 10, max_epochs: int = 10, seed: int | None = None,
+               runs: SearchRuns | None = None, max_consecutive_failed_trials: int = 5,
+               hyperband_factor: int = 3, **zoo_options):
+    """One of keras-tuner's tuners, by name, on a project directory.
+
+    The project is reloaded when it exists (`overwrite=False`): completed
+    trials are not run again.
+
+    Args:
+        name: "random", "hyperband" or "bayesian".
+        hypermodel: a keras_tuner.HyperModel (e.g. ClassifierHyperModel).
+        project_dir: the search's folder: keras-tuner's trials and oracle,
+            mlflow_runs.json, epoch_history.json.
+        objective: e.g. "val_accuracy" (max) or "val_loss" (min); see parse_objective.
+        max_trials: trials at most (random and bayesian).
+        max_epochs: Hyperband's largest budget per trial.
+        seed: the oracle's random seed.
+        runs: the MLflow run tree (zoo.tuning.runs.SearchRuns).
+        max_consecutive_failed_trials: the search gives up after this many
+            failures in a row (one failure never ends it).
+        hyperband_factor: Hyperband's reduction factor.
+        zoo_options: ZooTuner's own (median_stopping, warmup_epochs, ...).
+    """
+    if name not in TUNERS:
+        raise TuningError(f"Unknown tuner {name!r}; choose one of {', '.join(TUNERS)}.")
+    if max_trials < 1:
+        raise TuningError(f"max_trials must be at least 1. Received: {max_trials}")
+    project_dir = Path(project_dir).resolve()
+    common = dict(hypermodel=hypermodel, objective=parse_objective(objective), seed=seed,
+                  directory=str(project_dir.parent), project_name=project_dir.name,
+                  overwrite=False, max_consecutive_failed_trials=max_consecutive_failed_trials,
+                  runs=runs, **zoo_options)
+    if name == "random":
+        return RandomSearch(max_trials=max_trials, **common)
+    if name == "bayesian":
+        return BayesianOptimization(max_trials=max_trials, **common)
+    if max_epochs < 2:
+        raise TuningError("Hyperband needs --epochs of at least 2 (its largest budget).")
+    return Hyperband(max_epochs=max_epochs, factor=hyperband_factor, **common)
