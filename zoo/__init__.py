@@ -9,7 +9,7 @@ TensorFlow, a few seconds to import) load on first use, which keeps
 `zoo list` and `zoo --version` quick.
 """
 
-from importlib import import_module
+from zoo._lazy import lazy_attributes
 from importlib.metadata import PackageNotFoundError, version as _version
 
 from zoo.backbones import (
@@ -41,17 +41,7 @@ _LAZY = {
     "unfreeze_last_blocks": "zoo.classifier",
 }
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes("zoo", globals(), _LAZY)
 
 
 __all__ = [

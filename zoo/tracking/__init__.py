@@ -30,7 +30,7 @@ MLflow when called); MlflowMetricsCallback, which must subclass a Keras class,
 loads Keras on first access.
 """
 
-from importlib import import_module
+from zoo._lazy import lazy_attributes
 
 from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log_plot
 from zoo.tracking.errors import TrackingError
@@ -43,17 +43,7 @@ from zoo.tracking.ui import add_ui_command
 # Public name -> module that defines it, imported on first access.
 _LAZY = {"MlflowMetricsCallback": "zoo.tracking.callback"}
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'zoo.tracking' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes("zoo.tracking", globals(), _LAZY)
 
 
 __all__ = [

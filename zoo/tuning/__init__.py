@@ -27,7 +27,7 @@ Importing zoo.tuning imports neither TensorFlow nor MLflow; the names below
 load their module on first use.
 """
 
-from importlib import import_module
+from zoo._lazy import lazy_attributes
 
 from zoo.tuning.errors import TuningError
 
@@ -53,17 +53,7 @@ _LAZY = {
     "add_tune_command": "zoo.tuning.cli",
 }
 
-
-def __getattr__(name):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'zoo.tuning' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes("zoo.tuning", globals(), _LAZY)
 
 
 __all__ = ["TuningError", *_LAZY]
