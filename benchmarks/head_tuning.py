@@ -11,7 +11,8 @@ five epochs each on a frozen backbone, on the same data:
   images, so every epoch of every configuration runs the backbone again.
 
 It prints both wall times, their ratio, and zoo's total cost in units of one
-backbone pass over the training data (measured in the same run).
+backbone pass over the data the search uses, training and validation sets
+(measured in the same run).
 
     python benchmarks/head_tuning.py [--backbone mobilenet_v3_large] [--image-size 96]
 
@@ -62,14 +63,16 @@ def load_data(source, image_size, batch_size):
     return train, val, len(class_names)
 
 
-def backbone_pass_seconds(backbone, image_size, num_classes, train) -> float:
-    """Time of one backbone pass over the training data (after a warm-up batch)."""
+def backbone_pass_seconds(backbone, image_size, num_classes, datasets) -> float:
+    """Time of one backbone pass over the data the search uses (training and
+    validation sets), after a warm-up batch."""
     model = zoo.create_classifier(backbone, num_classes, weights=None, input_shape=image_size)
     extractor = feature_extractor(model)
-    extractor.predict_on_batch(next(iter(train))[0])
+    extractor.predict_on_batch(next(iter(datasets[0]))[0])
     start = time.perf_counter()
-    for images, _ in train:
-        extractor.predict_on_batch(images)
+    for dataset in datasets:
+        for images, _ in dataset:
+            extractor.predict_on_batch(images)
     return time.perf_counter() - start
 
 
@@ -132,9 +135,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     train, val, num_classes = load_data(args.data, args.image_size, args.batch_size)
-    one_pass = backbone_pass_seconds(args.backbone, args.image_size, num_classes, train)
+    one_pass = backbone_pass_seconds(args.backbone, args.image_size, num_classes, (train, val))
     print(f"{args.backbone} at {args.image_size}px on '{args.data}': one backbone pass over "
-          f"the training data takes {one_pass:.1f} s")
+          f"the training and validation data takes {one_pass:.1f} s")
     zoo_s = run_zoo(args, train, val, num_classes)
     print(f"  zoo (feature cache): {zoo_s:.1f} s for 10 heads x {EPOCHS} epochs")
     plain_s = run_plain(args, train, val, num_classes)
