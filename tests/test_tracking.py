@@ -158,7 +158,7 @@ def test_standard_tags(tmp_path, monkeypatch):
 
 def test_git_commit_in_a_repository(tmp_path):
     if shutil.which("git") is None:
-        pytest.skip("git is not installed")
+        pytest.skip(reason="git is not installed")
     env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t",
            "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
     subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True, env=env)

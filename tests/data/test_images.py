@@ -117,7 +117,7 @@ def test_unreadable_file(tmp_path, draw):
     os.chmod(path, 0)
     try:
         if os.access(path, os.R_OK):
-            pytest.skip("running as a user who can read anything (root)")
+            pytest.skip(reason="running as a user who can read anything (root)")
         with pytest.raises(UnusableImage, match="cannot read"):
             probe_size(path)
     finally:
