@@ -68,11 +68,6 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
     from zoo.training import train_classifier
 
     data = train
-    if config.weights is None:
-        # Random backbone weights differ from build to build, but the feature
-        # cache keys them all as "none": features cached by the trials would
-        # not match this new backbone. Train on images instead.
-        config = dataclasses.replace(config, feature_cache=False)
     if retrain_on_all:
         data = train.concatenate(val)
         best_epochs = (trial.best_step or 0) + 1
