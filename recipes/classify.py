@@ -76,7 +76,12 @@ def parse_args(argv=None):
                              "sqlite:///mlflow.db)")
     parser.add_argument("--output-dir", default=None,
                         help="checkpoints and the saved model (default: runs/classify/NAME)")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.strategy == "multi_worker":
+        from zoo.training.trainer import MULTI_WORKER_UNSUPPORTED
+
+        parser.error(MULTI_WORKER_UNSUPPORTED)
+    return args
 
 
 def resolve_weights(choice: str, backbone: str):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 SCRIPT = textwrap.dedent(
@@ -43,3 +45,57 @@ def test_mirrored_strategy_over_two_cpu_devices(tmp_path):
     assert words[:4] == ["replicas", "2", "epochs", "3"], result.stdout
     first, last = float(words[5]), float(words[6])
     assert last < first  # it learned something
+
+
+def test_multi_worker_is_refused_with_the_reason():
+    from zoo.errors import ZooError
+    from zoo.training import make_strategy
+
+    with pytest.raises(ZooError, match="keras-team/keras#20585"):
+        make_strategy("multi_worker")
+
+
+WORKER_SCRIPT = textwrap.dedent(
+    """
+    import numpy as np
+    import tensorflow as tf
+    import keras
+
+    strategy = tf.distribute.MultiWorkerMirroredStrategy()
+    with strategy.scope():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        model.compile("sgd", "mse")
+    x = np.ones((32, 4), "float32")
+    dataset = tf.data.Dataset.from_tensor_slices((x, x[:, :2])).batch(8)
+    model.fit(dataset, epochs=1, verbose=0)
+    print("trained")
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="Keras 3 fit() under MultiWorkerMirroredStrategy "
+                                       "fails (keras-team/keras#20585); when this passes, "
+                                       "let zoo's 'multi_worker' strategy through")
+def test_keras_fit_under_multi_worker_strategy_on_two_local_processes():
+    """Plain Keras, no zoo: two workers (TF_CONFIG on 127.0.0.1) fit one model."""
+    import json
+
+    from zoo.tuning.distributed import free_port
+
+    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
+    workers = []
+    for index in range(2):
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_CONFIG=json.dumps(
+            {"cluster": cluster, "task": {"type": "worker", "index": index}}))
+        workers.append(subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], env=env,
+                                        text=True, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE))
+    try:
+        results = [worker.communicate(timeout=300) for worker in workers]
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.kill()
+    for worker, (out, err) in zip(workers, results):
+        assert worker.returncode == 0 and "trained" in out, err[-2000:]

@@ -89,3 +89,28 @@ def test_feature_model_and_head_model_compose_to_the_classifier(tmp_path):
     np.testing.assert_allclose(np.asarray(composed), model.predict(images, verbose=0),
                                rtol=1e-5, atol=1e-6)
     assert get_backbone(model).trainable is False
+
+
+def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, tmp_path):
+    """Mixed precision turns on by itself only with a GPU; asked for, it runs on CPU too."""
+    import keras
+
+    train, val = tiny_data
+    config = _config(backbone="mobilenet_v3_small", epochs=1, fine_tune_epochs=1,
+                     mixed_precision=True)
+    result = train_classifier(config, train, val, 3, checkpoint_dir=tmp_path / "ckpt",
+                              feature_cache=FeatureCache(tmp_path / "cache"), verbose=0)
+    assert keras.config.dtype_policy().name == "float32"  # as it was before the run
+
+    convolutions = [layer for layer in get_backbone(result.model).layers
+                    if isinstance(layer, keras.layers.Conv2D)]
+    assert {(c.compute_dtype, c.variable_dtype) for c in convolutions} == {("float16", "float32")}
+    assert result.model.get_layer("predictions").compute_dtype == "float32"
+    # Keras scales the loss of a mixed_float16 model, so small gradients survive.
+    assert isinstance(result.model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert np.all(np.isfinite(result.history["loss"])) and len(result.history["loss"]) == 2
+
+    images = next(iter(val))[0]
+    probabilities = result.model.predict(images, verbose=0)
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)

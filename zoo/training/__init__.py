@@ -10,7 +10,7 @@
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
-from zoo.training.heads import HeadResult, attach_head, train_head
+from zoo.training.heads import HeadResult, attach_head, train_head, train_heads
 from zoo.training.trainer import (
     TrainResult,
     feature_extractor,
@@ -33,4 +33,5 @@ __all__ = [
     "make_strategy",
     "train_classifier",
     "train_head",
+    "train_heads",
 ]

@@ -35,8 +35,9 @@ class TrainConfig:
         seed: seeds weights, shuffling and augmentation.
         jit_compile: XLA-compile the train step.
         mixed_precision: `"auto"` (on when a GPU is present), True or False.
-        strategy: `"default"`, `"mirrored"` (all local GPUs, or the CPUs
-            listed in `devices`) or `"multi_worker"` (hosts in TF_CONFIG).
+        strategy: `"default"` or `"mirrored"` (all local GPUs, or the CPUs
+            listed in `devices`). `"multi_worker"` (hosts in TF_CONFIG) is
+            refused for now: Keras 3's fit() fails under it.
         feature_cache: cache phase 1 backbone features (needs augment == 0).
     """
 

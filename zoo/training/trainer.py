@@ -25,11 +25,20 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.classifier import create_classifier, get_backbone, unfreeze_last_blocks
+from zoo.errors import ZooError
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
 
 SHUFFLE_BUFFER = 2048
+# Keras 3's fit() fails under tf.distribute.MultiWorkerMirroredStrategy: it
+# reduces nested per-replica values the strategy cannot reduce, first when it
+# builds the model and again in every train step. Checked with Keras 3.15 on
+# TensorFlow 2.21; tests/training/test_distributed.py notices when it works.
+MULTI_WORKER_UNSUPPORTED = (
+    "strategy 'multi_worker' does not work with Keras 3's fit() yet (upstream "
+    "keras-team/keras#20585: MultiWorkerMirroredStrategy fails in its train step). "
+    "Use 'mirrored' for several GPUs on one host.")
 
 
 @dataclass
@@ -60,7 +69,7 @@ def make_strategy(name: str, devices=None):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        raise ZooError(MULTI_WORKER_UNSUPPORTED)
     return tf.distribute.get_strategy()
 
 
@@ -204,6 +213,7 @@ def train_classifier(
     verbose: int = 2,
     strategy=None,
     train_digest=None,
+    model=None,
 ) -> TrainResult:
     """Train a zoo classifier in two phases; see the module docstring.
 
@@ -224,22 +234,43 @@ def train_classifier(
         verbose: Keras `fit` verbosity.
         strategy: a `tf.distribute` strategy; by default from `config.strategy`.
         train_digest: `dataset_digest(train)` when the caller has it already.
+        model: a classifier `create_classifier` made with `config`'s
+            arguments, trained instead of building one (not with `resume`,
+            which builds its own to restore into).
     """
-    keras.utils.set_random_seed(config.seed)
+    previous = keras.config.dtype_policy()
     if use_mixed_precision(config.mixed_precision):
-        keras.mixed_precision.set_global_policy("mixed_float16")
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        return _train_classifier(
+            config, train, val, num_classes, checkpoint_dir=checkpoint_dir, resume=resume,
+            feature_cache=feature_cache, on_epoch_end=on_epoch_end, extra_state=extra_state,
+            verbose=verbose, strategy=strategy, train_digest=train_digest, model=model)
+    finally:
+        # Layers keep the policy they were built with; the global one goes
+        # back, so that what the caller builds next is float32 again.
+        keras.config.set_dtype_policy(previous)
+
+
+def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume, feature_cache,
+                      on_epoch_end, extra_state, verbose, strategy, train_digest,
+                      model) -> TrainResult:
+    keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
     checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir else None
     state = checkpointer.load_state() if (resume and checkpointer) else None
     resumed_from = state["epoch"] if state else None
 
-    with strategy.scope():
-        model = create_classifier(
-            config.backbone, num_classes,
-            # A resumed run takes every weight from its checkpoint.
-            weights=None if state else config.weights,
-            input_shape=config.image_size, head=config.head,
-            hidden_units=config.hidden_units, dropout=config.dropout)
+    if model is not None and state:
+        raise ValueError("train_classifier: pass model= or resume=True, not both.")
+    if model is None:
+        with strategy.scope():
+            model = create_classifier(
+                config.backbone, num_classes,
+                # A resumed run takes every weight from its checkpoint.
+                weights=None if state else config.weights,
+                input_shape=config.image_size, head=config.head,
+                hidden_units=config.hidden_units, dropout=config.dropout)
     if state:
         checkpointer.restore_model(model)
     else:
