@@ -26,6 +26,23 @@ def store(tmp_path):
 
 
 @pytest.fixture
+def search_options(store):
+    """search_options(**changes) -> SearchOptions for a tiny search in this test's store."""
+    from zoo.tuning.search import SearchOptions
+
+    uri, project = store
+
+    def make(**changes):
+        values = dict(data="digits", backbones=["resnet50"], max_trials=3, epochs=3,
+                      image_size=32, weights="none", project_dir=str(project),
+                      tracking_uri=uri, retrain=False, seed=3)
+        values.update(changes)
+        return SearchOptions(**values)
+
+    return make
+
+
+@pytest.fixture
 def children_of():
     """children_of(uri, parent_run_id) -> the parent's child runs."""
     return _children_of

@@ -8,6 +8,17 @@ import sys
 import time
 
 
+def logged_epochs(uri, run_id) -> list:
+    """The steps of a run's val_accuracy points, in order."""
+    from mlflow import MlflowClient
+
+    try:
+        history = MlflowClient(uri).get_metric_history(run_id, "val_accuracy")
+    except Exception:  # the search process holds the SQLite file for a moment
+        return []
+    return sorted(m.step for m in history)
+
+
 def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_env, tmp_path):
     uri, project = store
     command = [sys.executable, "-m", "zoo.tuning.cli", "--max-trials", "5", "--epochs", "6",
@@ -21,7 +32,8 @@ def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_
     try:
         while time.monotonic() < deadline and first.poll() is None:
             trials = json.loads(mapping.read_text())["trials"] if mapping.exists() else {}
-            if len(trials) >= 3:  # the third trial's run exists: it is training now
+            # The third trial is training and has logged an epoch (of six).
+            if len(trials) >= 3 and logged_epochs(uri, trials[max(trials)]):
                 break
             time.sleep(0.05)
         assert first.poll() is None, open(tmp_path / "first.log").read()[-3000:]
@@ -49,3 +61,9 @@ def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_
     trial_ids = sorted(c.data.tags["zoo.trial_id"] for c in children)
     assert len(set(trial_ids)) == 5
     assert all(c.info.status == "FINISHED" for c in children)
+    # The interrupted trial's run was reopened, and its curves have one point per epoch.
+    reopened = [c for c in children if c.data.tags.get("zoo.trial.attempts") == "2"]
+    assert len(reopened) == 1, [c.data.tags for c in children]
+    for child in children:
+        steps = logged_epochs(uri, child.info.run_id)
+        assert steps and steps == list(range(len(steps))), (child.info.run_name, steps)

@@ -6,17 +6,8 @@ import json
 import pytest
 
 from zoo.tuning.hypermodel import ClassifierHyperModel
-from zoo.tuning.search import SearchOptions, run_search
+from zoo.tuning.search import run_search
 from zoo.tuning.stopping import EpochHistory
-
-
-def options(store, **changes):
-    uri, project = store
-    values = dict(data="digits", backbones=["resnet50"], max_trials=3, epochs=3,
-                  image_size=32, weights="none", project_dir=str(project), tracking_uri=uri,
-                  retrain=False, seed=3)
-    values.update(changes)
-    return SearchOptions(**values)
 
 
 def artifact(client, run_id, path):
@@ -24,7 +15,7 @@ def artifact(client, run_id, path):
         return json.load(handle)
 
 
-def test_parent_children_params_and_leaderboard(store, children_of):
+def test_parent_children_params_and_leaderboard(store, search_options, children_of):
     from mlflow import MlflowClient
 
     uri = store[0]
@@ -36,7 +27,7 @@ def test_parent_children_params_and_leaderboard(store, children_of):
             parent = json.load(open(store[1] / "mlflow_runs.json"))["parent_run_id"]
             seen.append(len(artifact(client, parent, "leaderboard.json")))
 
-    result = run_search(options(store, space={"head": ["linear", "mlp"]}, median_stopping=False),
+    result = run_search(search_options(space={"head": ["linear", "mlp"]}, median_stopping=False),
                         progress=progress)
     assert seen == [1, 2, 3]
 
@@ -77,13 +68,15 @@ class FailsWithMlp(ClassifierHyperModel):
         return super().fit(hp, model, *args, **kwargs)
 
 
-def test_failed_trials_become_failed_runs_and_the_search_goes_on(store, children_of):
+def test_failed_trials_become_failed_runs_and_the_search_goes_on(
+        store, search_options, children_of):
     from mlflow import MlflowClient
 
     uri = store[0]
     result = run_search(
-        options(store, backbones=["mobilenet_v3_small"], max_trials=4, epochs=1,
-                space={"head": ["linear", "mlp"]}, seed=1, retrain=True, register="digits"),
+        search_options(backbones=["mobilenet_v3_small"], max_trials=4, epochs=1,
+                       space={"head": ["linear", "mlp"]}, seed=1, retrain=True,
+                       register="digits"),
         hypermodel_class=FailsWithMlp)
     client = MlflowClient(uri)
     children = children_of(uri, result.parent_run_id)
@@ -106,7 +99,7 @@ def test_failed_trials_become_failed_runs_and_the_search_goes_on(store, children
     assert version.run_id == result.parent_run_id
 
 
-def test_median_rule_stops_a_hopeless_trial(store, children_of):
+def test_median_rule_stops_a_hopeless_trial(store, search_options, children_of):
     from mlflow import MlflowClient
 
     uri, project = store
@@ -114,9 +107,9 @@ def test_median_rule_stops_a_hopeless_trial(store, children_of):
     history = EpochHistory(project)
     history.add("9000", {0: 0.8, 1: 0.9, 2: 0.95, 3: 0.97})
     history.add("9001", {0: 0.7, 1: 0.85, 2: 0.9, 3: 0.92})
-    result = run_search(options(store, max_trials=1, epochs=4, warmup_epochs=2,
-                                space={"learning_rate": 1e-7, "head": "linear",
-                                       "dropout": 0.0}))
+    result = run_search(search_options(max_trials=1, epochs=4, warmup_epochs=2,
+                                       space={"learning_rate": 1e-7, "head": "linear",
+                                              "dropout": 0.0}))
     (child,) = children_of(uri, result.parent_run_id)
     assert child.data.tags["zoo.trial.stopped_early"] == "true"
     assert child.data.tags["zoo.trial.status"] == "STOPPED_EARLY"

@@ -37,16 +37,20 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
         prefix: put before every metric name, e.g. "finetune/".
         log_learning_rate: also log the optimizer's current learning rate as
             "lr" (the rate after the epoch's last step, with schedules).
+        logged_through: skip steps up to this one, which the run already
+            holds (an interrupted attempt logged them); None logs every step.
     """
 
     def __init__(self, run_id: str | None = None, client=None, initial_epoch_offset: int = 0,
-                 prefix: str = "", log_learning_rate: bool = True):
+                 prefix: str = "", log_learning_rate: bool = True,
+                 logged_through: int | None = None):
         super().__init__()
         self.run_id = run_id
         self.client = client
         self.initial_epoch_offset = int(initial_epoch_offset)
         self.prefix = prefix
         self.log_learning_rate = log_learning_rate
+        self.logged_through = logged_through
 
     def on_train_begin(self, logs=None):
         import mlflow
@@ -63,10 +67,12 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         from mlflow.entities import Metric
 
+        step = int(epoch) + self.initial_epoch_offset
+        if self.logged_through is not None and step <= self.logged_through:
+            return
         values = {key: _scalar(value) for key, value in (logs or {}).items()}
         if self.log_learning_rate:
             values["lr"] = self._learning_rate()
-        step = int(epoch) + self.initial_epoch_offset
         timestamp = int(time.time() * 1000)
         metrics = [Metric(self.prefix + key, value, timestamp, step)
                    for key, value in values.items() if value is not None]

@@ -171,18 +171,49 @@ def launch_local_search(n_workers: int, options, *, timeout: float | None = None
         for index in range(n_workers):
             start(["--worker", str(index)], f"tuner{index}")
         print(f"Chief and {n_workers} workers started; logs in {log_dir}")
+        progress = _LogFollower(log_dir, [name for name, _, _ in processes])
         deadline = None if timeout is None else time.monotonic() + timeout
         while any(p.poll() is None for _, p, _ in processes):
             if deadline is not None and time.monotonic() > deadline:
                 raise TuningError(f"The search took over {timeout:.0f} s; stopped it.")
+            progress.relay()
             time.sleep(0.5)
+        progress.relay()
         for name, process, _ in processes:
             if process.returncode:
                 print(f"{name} exited with status {process.returncode}; see "
                       f"{log_dir / (name + '.log')}")
+        # The chief ends with the leaderboard and the retrained model.
+        chief_log = (log_dir / "chief.log").read_text(errors="replace")
+        start = chief_log.find("\nLeaderboard")
+        if start >= 0:
+            print(chief_log[start:].rstrip())
         return chief.returncode
     finally:
         for _, process, log in processes:
             stop_process(process)
             log.close()
         stop_process(server)
+
+
+class _LogFollower:
+    """Relays the progress lines ("[3/8] trial-0002 completed ...") that the
+    processes of a local search write to their logs, as they appear."""
+
+    def __init__(self, log_dir: Path, names):
+        self.paths = {name: log_dir / f"{name}.log" for name in names}
+        self.offsets = dict.fromkeys(names, 0)
+
+    def relay(self) -> None:
+        for name, path in self.paths.items():
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(self.offsets[name])
+                    text = handle.read()
+            except OSError:
+                continue
+            complete = text.rfind(b"\n") + 1  # a half-written line waits for the next call
+            self.offsets[name] += complete
+            for line in text[:complete].decode(errors="replace").splitlines():
+                if line.startswith("["):
+                    print(f"{name}: {line}", flush=True)

@@ -132,6 +132,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
                                  hidden_units=config.hidden_units, dropout=config.dropout)
             model = keras.Model(inputs, outputs, name=f"head_{config.backbone}")
         else:
+            keras.utils.set_random_seed(config.seed)  # as train_classifier would
             model = create_classifier(
                 config.backbone, self.num_classes, weights=config.weights,
                 input_shape=config.image_size, head=config.head,
@@ -216,16 +217,26 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
             callback.on_train_begin()
         model.stop_training = False
 
+        # The phase and phase 1's length go into the logs, so that the trial
+        # records, at its best epoch, how many epochs of each phase led
+        # there (what a retrain on all data repeats).
+        phase_1_epochs = 0
+
         def on_epoch_end(epoch, logs, phase):
+            nonlocal phase_1_epochs
+            if phase == 1:
+                phase_1_epochs = epoch + 1
+            logs = dict(logs, phase=phase, phase_1_epochs=phase_1_epochs)
             for callback in relayed:
                 callback.on_epoch_end(epoch, dict(logs))
             if model.stop_training:
                 raise _StopTrial()
 
         try:
+            # The model build() made is trained: no second backbone.
             train_classifier(config, train, val, self.num_classes,
                              feature_cache=self.feature_cache, on_epoch_end=on_epoch_end,
-                             verbose=verbose, train_digest=self._digest(train))
+                             verbose=verbose, train_digest=self._digest(train), model=model)
         except _StopTrial:
             pass
         for callback in relayed:

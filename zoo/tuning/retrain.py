@@ -44,6 +44,16 @@ def best_config(tuner, hypermodel):
     return config, trial
 
 
+def epochs_until_best(trial) -> dict:
+    """The epochs of each phase a trial ran up to its best epoch, as
+    TrainConfig fields: what a retrain without validation data repeats."""
+    best = (trial.best_step or 0) + 1
+    if not trial.metrics.exists("phase_1_epochs"):  # a head on cached features
+        return {"epochs": best}
+    phase_1 = int(trial.metrics.get_last_value("phase_1_epochs"))
+    return {"epochs": max(1, min(phase_1, best)), "fine_tune_epochs": max(0, best - phase_1)}
+
+
 def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_all=False,
                     register: str | None = None, feature_cache=None) -> FinalModel:
     """Train `config` into a full classifier and log it to the active (parent) run.
@@ -54,9 +64,10 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
             of a retrain on all data).
         train, val, test: batched (images, labels) data; test may be None.
         class_names: the labels' names.
-        retrain_on_all: train on train + validation, for the trial's best
-            number of epochs with no early stopping (validation data then
-            reports nothing new; the test split, when there is one, does).
+        retrain_on_all: train on train + validation, for the epochs of each
+            phase the trial ran up to its best one, with no early stopping
+            (validation data then reports nothing new; the test split, when
+            there is one, does).
         register: register the model under this name with alias `candidate`.
         feature_cache: the search's FeatureCache.
     """
@@ -70,8 +81,7 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
     data = train
     if retrain_on_all:
         data = train.concatenate(val)
-        best_epochs = (trial.best_step or 0) + 1
-        config = dataclasses.replace(config, epochs=max(1, best_epochs), patience=0)
+        config = dataclasses.replace(config, patience=0, **epochs_until_best(trial))
     result = train_classifier(config, data, val, len(class_names), feature_cache=feature_cache,
                               verbose=0)
     log_learning_curves(result)

@@ -35,6 +35,7 @@ TAG_PARENT = "mlflow.parentRunId"
 TAG_TRIAL_ID = "zoo.trial_id"
 TAG_WORKER = "zoo.worker"
 TAG_TRIAL_STATUS = "zoo.trial.status"
+TAG_ATTEMPTS = "zoo.trial.attempts"  # set when an interrupted trial's run is reopened
 TAG_STOPPED_EARLY = "zoo.trial.stopped_early"
 TAG_SEARCH = "zoo.search"
 MISSING = "n/a"  # the value of an hp.* param a trial did not have, for parallel coordinates
@@ -141,8 +142,21 @@ class SearchRuns:
             self.client.update_run(run.info.run_id, status="RUNNING")
             self.client.set_tag(run.info.run_id, TAG_WORKER, self.worker)
             self.client.set_tag(run.info.run_id, TAG_TRIAL_STATUS, "RUNNING")
+            attempts = int(run.data.tags.get(TAG_ATTEMPTS, "1")) + 1
+            self.client.set_tag(run.info.run_id, TAG_ATTEMPTS, str(attempts))
         self._remember(trial_id, run.info.run_id)
         return run.info.run_id
+
+    def last_logged_step(self, run_id: str) -> int | None:
+        """The last epoch an earlier, interrupted attempt logged to a trial's
+        run (None for a new run). keras-tuner runs such a trial again from
+        its start; MLflow cannot delete metric points, so the new attempt
+        logs only the epochs after this one, and each curve keeps one point
+        per epoch. Trials are seeded, so the epochs repeated give the same
+        values."""
+        keys = self.client.get_run(run_id).data.metrics
+        steps = [m.step for key in keys for m in self.client.get_metric_history(run_id, key)]
+        return max(steps) if steps else None
 
     def end_trial(self, run_id: str, status: str, hp_values: dict, score=None,
                   best_step=None, stopped_early: bool = False) -> None:

@@ -100,6 +100,15 @@ class SearchSpace:
             return [getattr(self.base, name)]
         return _candidates(name, spec)
 
+    def tunable_names(self) -> list[str]:
+        """The dimensions with more than one possible value."""
+        names = []
+        for name, dim in DIMENSIONS.items():
+            spec = self.overrides.get(name, dim.default)
+            if isinstance(spec, tuple) or (isinstance(spec, list) and len(spec) > 1):
+                names.append(name)
+        return names
+
     def declare(self, hp, name: str):
         """Declare dimension `name` in `hp` and return its value for this trial.
 

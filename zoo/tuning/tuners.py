@@ -78,13 +78,16 @@ class ZooTuner(keras_tuner.Tuner):
             warmup_epochs=self.warmup_epochs if self.median_stopping else None,
             min_trials=self.min_trials)
         self._running[trial_id] = (run_id, stopper, time.monotonic())
+        self._gradients_before = _custom_gradient_names()
 
         callbacks = self._deepcopy_callbacks(kwargs.pop("callbacks", []))
         callbacks.append(stopper)
         if run_id:
             from zoo.tracking.callback import MlflowMetricsCallback
 
-            callbacks.append(MlflowMetricsCallback(run_id=run_id, client=self.runs.client))
+            callbacks.append(MlflowMetricsCallback(
+                run_id=run_id, client=self.runs.client,
+                logged_through=self.runs.last_logged_step(run_id)))
         if self._trains_built_model(trial.hyperparameters):
             # The best epoch's weights: what Hyperband's continued trials start from.
             callbacks.append(tuner_utils.SaveBestEpoch(
@@ -122,6 +125,7 @@ class ZooTuner(keras_tuner.Tuner):
                 # A search of hundreds of trials must not grow: drop the
                 # trial's graphs and models now, not at the next build.
                 keras.backend.clear_session()
+                _forget_custom_gradients(getattr(self, "_gradients_before", None))
                 gc.collect()
                 _return_freed_memory()
 
@@ -165,17 +169,55 @@ class BayesianOptimization(keras_tuner.BayesianOptimization, ZooTuner):
 class Hyperband(keras_tuner.Hyperband, ZooTuner):
     """keras_tuner.Hyperband with zoo's trial loop.
 
-    A continued trial starts from its parent trial's best weights when they
-    are there (heads on cached features); a full-classifier trial, or one
-    whose parent ran on another machine, trains from scratch instead of
-    failing.
+    A continued trial starts from its parent trial's best epoch, weights and
+    optimizer state, when they are there (heads on cached features); a
+    full-classifier trial, or one whose parent ran on another machine,
+    trains from scratch instead of failing.
     """
 
     def _build_hypermodel(self, hp):
+        model = keras_tuner.Tuner._build_hypermodel(self, hp)
         parent = hp.values.get("tuner/trial_id")
-        if parent is not None and not os.path.exists(self._get_checkpoint_fname(parent)):
-            return keras_tuner.Tuner._build_hypermodel(self, hp)
-        return super()._build_hypermodel(hp)
+        checkpoint = parent is not None and self._get_checkpoint_fname(parent)
+        if checkpoint and os.path.exists(checkpoint):
+            # keras-tuner loads into an unbuilt optimizer, which drops the
+            # saved Adam moments; built first, it takes them.
+            if model.optimizer is not None:
+                model.optimizer.build(model.trainable_variables)
+            model.load_weights(checkpoint)
+        return model
+
+
+def _gradient_registry() -> dict | None:
+    try:
+        from tensorflow.python.framework import ops
+
+        registry = ops._gradient_registry._registry
+    except (ImportError, AttributeError):
+        return None
+    return registry if isinstance(registry, dict) else None
+
+
+def _custom_gradient_names() -> set | None:
+    registry = _gradient_registry()
+    return None if registry is None else {n for n in registry if n.startswith("CustomGradient-")}
+
+
+def _forget_custom_gradients(before: set | None) -> None:
+    """Drop the custom gradients a finished trial registered in TensorFlow.
+
+    Keras's TensorFlow optimizer sums gradients through tf.distribute, whose
+    graph-mode tf.custom_gradient registers a gradient function in a global
+    registry at every trace, and never removes it; the function's closure
+    holds the trial's whole train-step graph. Each trial would keep about
+    9 MiB alive that way. Once the trial's models are gone nothing can ask
+    for those gradients again, so the entries go.
+    """
+    registry = _gradient_registry()
+    if registry is None or before is None:
+        return
+    for name in [n for n in registry if n.startswith("CustomGradient-") and n not in before]:
+        del registry[name]
 
 
 def _return_freed_memory() -> None:
@@ -207,6 +249,21 @@ def parse_objective(text: str):
     if direction not in ("min", "max"):
         raise TuningError(f"An objective's direction is min or max. Received: {text!r}")
     return keras_tuner.Objective(name, direction)
+
+
+def initial_points(hypermodel, max_trials: int) -> int | None:
+    """Random trials before Bayesian optimisation fits its Gaussian process.
+
+    keras-tuner's default, 3 per dimension, counts pinned (hp.Fixed)
+    dimensions too; with zoo's space, where most are pinned, a search of
+    tens of trials would then never leave random sampling. This counts only
+    the tunable dimensions, and keeps at least half the trials for the
+    Gaussian process.
+    """
+    space = getattr(hypermodel, "space", None)
+    if space is None:
+        return None  # keras-tuner's default
+    return max(2, min(3 * len(space.tunable_names()), max_trials // 2))
 
 
 def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
@@ -245,7 +302,9 @@ def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
     if name == "random":
         return RandomSearch(max_trials=max_trials, **common)
     if name == "bayesian":
-        return BayesianOptimization(max_trials=max_trials, **common)
+        return BayesianOptimization(
+            max_trials=max_trials,
+            num_initial_points=initial_points(hypermodel, max_trials), **common)
     if max_epochs < 2:
         raise TuningError("Hyperband needs --epochs of at least 2 (its largest budget).")
     return Hyperband(max_epochs=max_epochs, factor=hyperband_factor, **common)
