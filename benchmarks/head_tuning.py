@@ -22,9 +22,9 @@ Goals: a ratio of at least 10, and under 1.5 backbone passes.
 The default is the backbone's own input size, where the backbone's work
 dominates as it does in real use; here that run takes about 35 minutes,
 nearly all of it the plain way's 50 backbone passes. `--image-size 96` takes
-about 4: zoo's fixed costs (building and tracing the backbone, tracing the
-heads' loop, building the final classifier, about 8 s together) then weigh
-more against a 4 s pass.
+about 5: zoo's fixed costs (building and tracing the backbone, tracing the
+heads' loop, building the final classifier, about 9 s together) then weigh
+more against a 4 s pass (measured: 20.9x, 3.45 passes).
 """
 
 from __future__ import annotations
