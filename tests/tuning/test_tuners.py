@@ -43,7 +43,8 @@ def test_bayesian_optimisation_goes_past_its_random_start(store, search_options,
         space={**FIXED_HEAD, "learning_rate": (1e-4, 1e-1)}))
     children = children_of(uri, result.parent_run_id)
     assert len(children) == 5 and all(c.info.status == "FINISHED" for c in children)
-    assert len({c.data.params["hp.learning_rate"] for c in children}) == 5
+    # The Gaussian process may propose a bound twice; the random start may not.
+    assert len({c.data.params["hp.learning_rate"] for c in children}) >= 3
     # One tunable dimension: 2 random trials, then 3 from the Gaussian process
     # (keras-tuner's own default would count the pinned dimensions too).
     oracle = json.loads((project / "oracle.json").read_text())
