@@ -26,12 +26,13 @@ def test_graphs_and_gradients_of_finished_trials_are_released(search_options):
     def progress(line):
         if line.startswith("["):
             done = int(line[1:line.index("/")])
-            seen[done] = (live_graphs(), custom_gradients())
+            if done % 2 == 0:  # a scan of every live object takes a few seconds
+                seen[done] = (live_graphs(), custom_gradients())
 
     run_search(search_options(max_trials=6, epochs=1, median_stopping=False,
                               space={"head": "mlp", "dropout": 0.0,
                                      "learning_rate": (1e-3, 1e-2)}), progress=progress)
-    assert sorted(seen) == [1, 2, 3, 4, 5, 6]
+    assert sorted(seen) == [2, 4, 6]
     graphs, gradients = zip(*(seen[n] for n in (2, 4, 6)))
     # A trial's train and test steps are dozens of graphs: a leak would add them each time.
     assert max(graphs) - min(graphs) <= 5, seen
