@@ -47,7 +47,7 @@ def train_head(config: TrainConfig, features: CachedFeatures, num_classes: int, 
     Early stopping on validation loss (`config.patience`, 0 turns it off)
     restores the best weights.
     """
-    model = _build_head(config, features.train.features.shape[1], num_classes)
+    model = build_head(config, features.train.features.shape[1], num_classes)
     compile_for_training(model, config.learning_rate, config)
     callbacks = list(callbacks)
     if config.patience > 0:
@@ -60,9 +60,13 @@ def train_head(config: TrainConfig, features: CachedFeatures, num_classes: int, 
     return HeadResult(model, history.history)
 
 
-def _build_head(config: TrainConfig, width: int, num_classes: int, name="head") -> keras.Model:
-    # Seeding right before building gives the head the initial weights and
-    # dropout seeds that train_head gives it, however many heads came before.
+def build_head(config: TrainConfig, width: int, num_classes: int, name="head") -> keras.Model:
+    """`config`'s head alone, on features of width `width`, seeded with `config.seed`.
+
+    Seeding right before building gives a head the same initial weights and
+    dropout seeds wherever it is built: alone, in a bank after other heads,
+    or in a tuning trial run again after a resume.
+    """
     keras.utils.set_random_seed(config.seed)
     inputs = keras.Input((width,), name="features")
     outputs = apply_head(inputs, num_classes, head=config.head,
@@ -185,7 +189,7 @@ def train_heads(configs, features: CachedFeatures, num_classes: int, *,
     width = features.train.features.shape[1]
     for (batch_size, seed, jit_compile), indices in groups.items():
         group = [configs[i] for i in indices]
-        heads = [_build_head(c, width, num_classes, name=f"head_{n}")
+        heads = [build_head(c, width, num_classes, name=f"head_{n}")
                  for n, c in enumerate(group)]
         bank = _HeadBank(heads, group, name="head_bank")
         bank.compile(jit_compile=jit_compile)
@@ -197,9 +201,8 @@ def train_heads(configs, features: CachedFeatures, num_classes: int, *,
             shuffle=False)  # the dataset shuffles itself, with the seed
         for n, (index, head) in enumerate(zip(indices, heads)):
             last = stopping.last_epoch[n] + 1
-            history = {key: values[:last] for key, values in (
-                (k, bank.history.history[f"{k}_{n}"])
-                for k in ("loss", "accuracy", "val_loss", "val_accuracy"))}
+            history = {key: bank.history.history[f"{key}_{n}"][:last]
+                       for key in ("loss", "accuracy", "val_loss", "val_accuracy")}
             head.name = "head"
             results[index] = HeadResult(head, history)
     return results

@@ -121,16 +121,14 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         """The model for one trial: the head alone (cached path) or the classifier."""
-        from zoo.classifier import apply_head, create_classifier
+        from zoo.classifier import create_classifier
+        from zoo.training.heads import build_head
         from zoo.training.trainer import compile_for_training
 
         config = self.config_for(hp)
         if self.uses_cached_features(config):
-            width = backbone_info(config.backbone).feature_dim
-            inputs = keras.Input((width,), name="features")
-            outputs = apply_head(inputs, self.num_classes, head=config.head,
-                                 hidden_units=config.hidden_units, dropout=config.dropout)
-            model = keras.Model(inputs, outputs, name=f"head_{config.backbone}")
+            model = build_head(config, backbone_info(config.backbone).feature_dim,
+                               self.num_classes, name=f"head_{config.backbone}")
         else:
             keras.utils.set_random_seed(config.seed)  # as train_classifier would
             model = create_classifier(

@@ -60,7 +60,8 @@ class ZooTuner(keras_tuner.Tuner):
         self.min_trials = min_trials
         self.progress = progress or (lambda line: None)
         self.epoch_history = EpochHistory(self.project_dir)
-        self._running: dict[str, tuple] = {}  # trial_id -> (run_id, stopper, start time)
+        # trial_id -> (run_id, stopper, start time, custom gradients before the trial)
+        self._running: dict[str, tuple] = {}
 
     @property
     def objective(self):
@@ -77,8 +78,7 @@ class ZooTuner(keras_tuner.Tuner):
             objective.name, objective.direction, self.epoch_history.load(),
             warmup_epochs=self.warmup_epochs if self.median_stopping else None,
             min_trials=self.min_trials)
-        self._running[trial_id] = (run_id, stopper, time.monotonic())
-        self._gradients_before = _custom_gradient_names()
+        self._running[trial_id] = (run_id, stopper, time.monotonic(), _custom_gradient_names())
 
         callbacks = self._deepcopy_callbacks(kwargs.pop("callbacks", []))
         callbacks.append(stopper)
@@ -114,7 +114,8 @@ class ZooTuner(keras_tuner.Tuner):
         return hypermodel.uses_cached_features(hypermodel.config_for(hp.copy()))
 
     def on_trial_end(self, trial):
-        run_id, stopper, started = self._running.pop(trial.trial_id, (None, None, None))
+        run_id, stopper, started, gradients_before = self._running.pop(
+            trial.trial_id, (None, None, None, None))
         try:
             super().on_trial_end(trial)  # the oracle scores the trial and saves itself
         finally:
@@ -125,7 +126,7 @@ class ZooTuner(keras_tuner.Tuner):
                 # A search of hundreds of trials must not grow: drop the
                 # trial's graphs and models now, not at the next build.
                 keras.backend.clear_session()
-                _forget_custom_gradients(getattr(self, "_gradients_before", None))
+                _forget_custom_gradients(gradients_before)
                 gc.collect()
                 _return_freed_memory()
 
