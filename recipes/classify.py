@@ -76,12 +76,7 @@ def parse_args(argv=None):
                              "sqlite:///mlflow.db)")
     parser.add_argument("--output-dir", default=None,
                         help="checkpoints and the saved model (default: runs/classify/NAME)")
-    args = parser.parse_args(argv)
-    if args.strategy == "multi_worker":
-        from zoo.training.trainer import MULTI_WORKER_UNSUPPORTED
-
-        parser.error(MULTI_WORKER_UNSUPPORTED)
-    return args
+    return parser.parse_args(argv)
 
 
 def resolve_weights(choice: str, backbone: str):
@@ -126,6 +121,11 @@ def slug(text: str) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    from zoo.training import is_chief, make_strategy
+
+    # Several machines: every worker runs this same command with its own
+    # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
+    strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
     from zoo.data import load_classification, load_test
     from zoo.evaluation import evaluate_classifier
     from zoo.training import dataset_digest, train_classifier
@@ -158,6 +158,16 @@ def main(argv=None):
     config = (TrainConfig.from_dict(previous["config"]) if previous
               else make_config(args, weights))
 
+    if not is_chief(strategy):
+        # A worker other than the chief trains its share and keeps nothing:
+        # the chief logs the run and writes the checkpoints and the model.
+        result = train_classifier(config, train, val, len(class_names), strategy=strategy,
+                                  checkpoint_dir=checkpointer.directory,
+                                  resume=previous is not None,
+                                  train_digest=digest, verbose=0)
+        print("Worker finished; the chief holds the run and the model.")
+        return result
+
     # 3. One MLflow run; a resumed run continues the same one.
     tags = tracking.standard_tags(EXPERIMENT, backbone=config.backbone, data_source=args.data,
                                   data_digest=digest.digest)
@@ -179,7 +189,7 @@ def main(argv=None):
         result = train_classifier(
             config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
             resume=previous is not None, on_epoch_end=log_epoch,
-            extra_state={"run_id": run_id}, train_digest=digest)
+            extra_state={"run_id": run_id}, train_digest=digest, strategy=strategy)
         log_learning_curves(result)
 
         # 5. Evaluate the restored best weights.

@@ -1,11 +1,14 @@
 """Training under tf.distribute.MirroredStrategy, on two logical CPU devices."""
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -47,55 +50,108 @@ def test_mirrored_strategy_over_two_cpu_devices(tmp_path):
     assert last < first  # it learned something
 
 
-def test_multi_worker_is_refused_with_the_reason():
-    from zoo.errors import ZooError
-    from zoo.training import make_strategy
-
-    with pytest.raises(ZooError, match="keras-team/keras#20585"):
-        make_strategy("multi_worker")
-
-
 WORKER_SCRIPT = textwrap.dedent(
     """
+    import json, os, sys
     import numpy as np
-    import tensorflow as tf
-    import keras
+import pytest
+    from zoo.training import FeatureCache, TrainConfig, make_strategy, train_classifier
+    from zoo.training.loop import is_chief
 
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    with strategy.scope():
-        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-        model.compile("sgd", "mse")
-    x = np.ones((32, 4), "float32")
-    dataset = tf.data.Dataset.from_tensor_slices((x, x[:, :2])).batch(8)
-    model.fit(dataset, epochs=1, verbose=0)
-    print("trained")
+    # TensorFlow wants the multi-worker strategy before any other TF work.
+    strategy = make_strategy(sys.argv[1]) if sys.argv[1] != "none" else None
+    sys.path.insert(0, {here!r})
+    from conftest import colour_dataset
+
+    out = sys.argv[2]
+    train, _, _ = colour_dataset(48, seed=0)
+    val, _, _ = colour_dataset(24, seed=1)
+    config = TrainConfig(backbone="mobilenet_v3_small", image_size=32, weights=None, epochs=3,
+                         batch_size=16, dropout=0.0, learning_rate=1e-2, patience=10)
+    result = train_classifier(config, train, val, 3, strategy=strategy, verbose=0,
+                              checkpoint_dir=os.path.join(out, "ckpt"),
+                              feature_cache=FeatureCache(os.path.join(out, "cache")))
+    np.savez(os.path.join(out, "weights.npz"), *result.model.get_weights())
+    json.dump({{"chief": is_chief(strategy), "history": result.history}},
+              open(os.path.join(out, "result.json"), "w"))
     """
 )
 
 
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="Keras 3 fit() under MultiWorkerMirroredStrategy "
-                                       "fails (keras-team/keras#20585); when this passes, "
-                                       "let zoo's 'multi_worker' strategy through")
-def test_keras_fit_under_multi_worker_strategy_on_two_local_processes():
-    """Plain Keras, no zoo: two workers (TF_CONFIG on 127.0.0.1) fit one model."""
-    import json
-
+def _run_workers(tmp_path, count, command):
+    """Run `command(out_folder)` as `count` workers of one TF_CONFIG cluster on 127.0.0.1."""
     from zoo.tuning.distributed import free_port
 
-    cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
-    workers = []
-    for index in range(2):
+    cluster = {"worker": [f"127.0.0.1:{free_port()}" for _ in range(count)]}
+    processes = []
+    for index in range(count):
+        out = tmp_path / f"worker{index}"
+        out.mkdir()
         env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", TF_CONFIG=json.dumps(
             {"cluster": cluster, "task": {"type": "worker", "index": index}}))
-        workers.append(subprocess.Popen([sys.executable, "-c", WORKER_SCRIPT], env=env,
-                                        text=True, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE))
+        processes.append(subprocess.Popen(command(out), env=env, text=True, cwd=out,
+                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE))
     try:
-        results = [worker.communicate(timeout=300) for worker in workers]
+        outputs = [process.communicate(timeout=600) for process in processes]
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-    for worker, (out, err) in zip(workers, results):
-        assert worker.returncode == 0 and "trained" in out, err[-2000:]
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+    for process, (_, err) in zip(processes, outputs):
+        assert process.returncode == 0, err[-3000:]
+    return [tmp_path / f"worker{index}" for index in range(count)], outputs
+
+
+def _weights(folder):
+    with np.load(folder / "weights.npz") as saved:
+        return [saved[key] for key in sorted(saved.files, key=lambda k: int(k.split("_")[1]))]
+
+
+def test_multi_worker_training_on_two_local_processes_matches_one_process(tmp_path):
+    """Two workers (TF_CONFIG on 127.0.0.1) train one classifier through the
+    shared loop: they end with identical weights, equal to one process's
+    training on the same global batches; only the chief keeps checkpoints."""
+    script = WORKER_SCRIPT.format(here=HERE)
+    workers, _ = _run_workers(tmp_path, 2,
+                              lambda out: [sys.executable, "-c", script, "multi_worker", str(out)])
+    single = tmp_path / "single"
+    single.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_SCRIPT.format(here=HERE), "none", str(single)],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    chief, other = (json.loads((w / "result.json").read_text()) for w in workers)
+    assert chief["chief"] and not other["chief"]
+    for a, b in zip(_weights(workers[0]), _weights(workers[1])):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(_weights(workers[0]), _weights(single)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    reference = json.loads((single / "result.json").read_text())["history"]
+    np.testing.assert_allclose(chief["history"]["loss"], reference["loss"], rtol=1e-4)
+    assert chief["history"]["loss"][-1] < chief["history"]["loss"][0]
+    # The chief's checkpoints are where they were asked to be; the other
+    # worker's went to a temporary folder that is gone.
+    assert (workers[0] / "ckpt" / "latest").is_file()
+    assert not (workers[1] / "ckpt").exists()
+
+
+@pytest.mark.slow
+def test_classify_recipe_under_multi_worker(tmp_path):
+    """`recipes/classify.py --strategy multi_worker` on two local workers: one
+    MLflow run, from the chief, which also writes the model."""
+    import mlflow
+
+    recipe = os.path.join(os.path.dirname(os.path.dirname(HERE)), "recipes", "classify.py")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    workers, outputs = _run_workers(tmp_path, 2, lambda out: [
+        sys.executable, recipe, "--data", "digits", "--image-size", "32", "--epochs", "1",
+        "--weights", "none", "--strategy", "multi_worker", "--tracking-uri", store,
+        "--output-dir", str(out / "run")])
+    assert (workers[0] / "run" / "model.keras").is_file()
+    assert not (workers[1] / "run" / "model.keras").exists()
+    assert "Test accuracy" in outputs[0][0] and "chief holds the run" in outputs[1][0]
+    client = mlflow.MlflowClient(tracking_uri=store)
+    runs = client.search_runs([client.get_experiment_by_name("classify").experiment_id])
+    assert len(runs) == 1 and runs[0].info.status == "FINISHED"

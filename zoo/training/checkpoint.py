@@ -1,16 +1,27 @@
-"""Per-epoch checkpoints that survive `kill -9` at any moment.
+"""Per-epoch checkpoints of any set of models, optimizers and variables,
+verified before use and safe against `kill -9` at any moment.
 
-Each checkpoint is a folder `epoch-NNNN/` holding the classifier's weights
-(`model.weights.h5`), the optimizer's variables (`optimizer.npz`, plain
-arrays, no pickle) and the training state (`state.json`: epoch, phase,
-history, early-stopping counters, the MLflow run id...). It is written under
-a temporary name and renamed into place; then the one-line `latest` file is
-replaced (write, then rename). A crash leaves either the previous checkpoint
-or the new one as `latest`, never a half-written one.
+Each checkpoint is a folder `epoch-NNNN/` holding:
+- `ckpt.index` and `ckpt.data-*`: a `tf.train.Checkpoint` of the objects the
+  caller names (`{"model": ..., "optimizer": ...}`, or a GAN's two or four
+  of each and its image pools). TensorFlow matches every variable to its
+  object by the object graph, not by position, so a checkpoint restores into
+  the same objects built again, and says so when they differ;
+- `state.json`: the loop's state (epoch, phase, history, early stopping, the
+  MLflow run id...);
+- `manifest.json`: the size and SHA-256 of every other file, checked before
+  the checkpoint is used. A truncated or missing file makes the checkpoint
+  count as damaged: it is skipped with a warning and the newest intact one is
+  used instead.
+
+A folder is written under a temporary name and renamed into place, then the
+one-line `latest` file is replaced (write, then rename). A crash leaves either
+the previous checkpoint or the new one as `latest`, never a half-written one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -18,10 +29,18 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import numpy as np
+from zoo.errors import ZooError
 
 LATEST = "latest"
-BEST_WEIGHTS = "best.weights.h5"
+BEST = "best.weights.h5"
+BEST_DIGEST = "best.sha256"
+PREFIX = "ckpt"
+MANIFEST = "manifest.json"
+STATE = "state.json"
+
+
+class CheckpointError(ZooError):
+    """No intact checkpoint where one was expected, or one that does not fit."""
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -31,6 +50,86 @@ def _atomic_write_text(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def seed_states(model) -> dict:
+    """The random-generator states of `model`'s layers (dropout and the like).
+
+    TensorFlow's object graph does not reach Keras's SeedGenerator objects,
+    yet an exact resume needs them: the dropout masks after a resume must be
+    the ones an uninterrupted run draws. Each is keyed by its layer's
+    position in the model (`3.1.seed_generator`: attribute `seed_generator`
+    of the second layer of the fourth), which is the same in every process
+    that builds the model; names are not (Keras numbers unnamed layers and
+    generators in order of creation).
+    """
+    import keras
+
+    states = {}
+
+    def visit(layer, key):
+        for attribute, value in vars(layer).items():
+            if isinstance(value, keras.random.SeedGenerator):
+                states[f"{key}.{attribute}"] = value.state
+        for index, child in enumerate(getattr(layer, "layers", [])):
+            visit(child, f"{key}.{index}")
+
+    for index, child in enumerate(getattr(model, "layers", [])):
+        visit(child, str(index))
+    return states
+
+
+def trackable(objects: dict) -> dict:
+    """`objects` plus the seed states of each model among them."""
+    import keras
+
+    tracked = dict(objects)
+    for name, value in objects.items():
+        if isinstance(value, keras.Model):
+            states = seed_states(value)
+            if states:
+                tracked[f"{name}_seeds"] = states
+    return tracked
+
+
+def _write(folder: Path, objects: dict, state: dict | None) -> None:
+    import tensorflow as tf
+
+    tf.train.Checkpoint(**trackable(objects)).write(str(folder / PREFIX))
+    if state is not None:
+        (folder / STATE).write_text(json.dumps(state, indent=1))
+    manifest = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+                for p in sorted(folder.iterdir()) if p.is_file()}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
+
+
+def damage(folder: Path) -> str | None:
+    """What is wrong with a checkpoint folder, or None when it is intact."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return f"{MANIFEST} is missing"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as exc:
+        return f"{MANIFEST} is unreadable ({exc})"
+    for name, expected in manifest.items():
+        path = folder / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != expected["size"]:
+            return (f"{name} has {path.stat().st_size} bytes, "
+                    f"{expected['size']} were written")
+        if _sha256(path) != expected["sha256"]:
+            return f"{name} does not match its checksum"
+    return None
 
 
 class Checkpointer:
@@ -44,33 +143,43 @@ class Checkpointer:
     def __init__(self, directory, keep: int = 2):
         self.directory = Path(directory)
         self.keep = keep
+        self._warned: set[str] = set()
 
     # -- writing ---------------------------------------------------------
 
-    def save(self, model, optimizer, state: dict) -> Path:
+    def save(self, objects: dict, state: dict) -> Path:
+        """Write `objects` (name -> model, optimizer, variable...) and `state`."""
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{int(state['epoch']):04d}"
         staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=self.directory))
-        model.save_weights(staging / "model.weights.h5")
-        if optimizer is not None:
-            np.savez(staging / "optimizer.npz",
-                     **{f"v{i:05d}": np.asarray(v.numpy())
-                        for i, v in enumerate(optimizer.variables)})
-        (staging / "state.json").write_text(json.dumps(state, indent=1))
-        target = self.directory / name
-        if target.exists():  # a retried epoch after a crash between rename and `latest`
-            shutil.rmtree(target)
-        os.replace(staging, target)
+        try:
+            _write(staging, objects, state)
+            target = self.directory / name
+            if target.exists():  # a retried epoch after a crash between rename and `latest`
+                shutil.rmtree(target)
+            os.replace(staging, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         _atomic_write_text(self.directory / LATEST, name)
         self._prune(keep_name=name)
         return target
 
     def save_best(self, model) -> None:
+        """Keep `model`'s weights as the best so far, replacing the previous best.
+
+        A Keras weights file, not a tf.train.Checkpoint: the model tracks its
+        optimizer, whose state the best weights do not need.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".best-", suffix=".weights.h5", dir=self.directory)
         os.close(fd)
-        model.save_weights(tmp)
-        os.replace(tmp, self.directory / BEST_WEIGHTS)
+        try:
+            model.save_weights(tmp)
+            _atomic_write_text(self.directory / BEST_DIGEST, _sha256(Path(tmp)))
+            os.replace(tmp, self.directory / BEST)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
 
     def _prune(self, keep_name: str) -> None:
         epochs = sorted(p for p in self.directory.glob("epoch-*") if p.is_dir())
@@ -82,46 +191,81 @@ class Checkpointer:
 
     # -- reading ---------------------------------------------------------
 
-    def latest(self) -> Path | None:
+    def _candidates(self) -> list[Path]:
+        """Checkpoint folders, the one `latest` names first, then newest first."""
+        folders = sorted((p for p in self.directory.glob("epoch-*") if p.is_dir()),
+                         reverse=True)
         pointer = self.directory / LATEST
-        if not pointer.is_file():
-            return None
-        folder = self.directory / pointer.read_text().strip()
-        return folder if (folder / "state.json").is_file() else None
+        if pointer.is_file():
+            named = self.directory / pointer.read_text().strip()
+            if named in folders:
+                folders.remove(named)
+                folders.insert(0, named)
+        return folders
+
+    def latest(self) -> Path | None:
+        """The newest intact checkpoint; damaged ones are skipped with a warning.
+
+        Raises:
+            CheckpointError: there are checkpoints, but none is intact.
+        """
+        candidates = self._candidates()
+        for folder in candidates:
+            problem = damage(folder)
+            if problem is None:
+                return folder
+            if str(folder) not in self._warned:
+                self._warned.add(str(folder))
+                warnings.warn(f"Checkpoint {folder} is damaged ({problem}); "
+                              f"trying an older one.", stacklevel=2)
+        if candidates:
+            raise CheckpointError(
+                f"No intact checkpoint in {self.directory}: all {len(candidates)} are damaged "
+                f"(see the warnings above). Start afresh without --resume, or point "
+                f"--output-dir elsewhere.")
+        return None
 
     def load_state(self) -> dict | None:
         folder = self.latest()
-        return json.loads((folder / "state.json").read_text()) if folder else None
+        return json.loads((folder / STATE).read_text()) if folder else None
 
-    def restore_model(self, model) -> None:
-        _load_weights_quietly(model, self.latest() / "model.weights.h5")
+    def restore(self, objects: dict) -> None:
+        """Load the latest intact checkpoint into `objects`, built as when saved.
 
-    def restore_optimizer(self, optimizer, variables) -> None:
-        """Rebuild `optimizer` for `variables` and load the saved slot values."""
-        path = self.latest() / "optimizer.npz"
-        if not path.is_file():
-            return
-        optimizer.build(variables)
-        with np.load(path, allow_pickle=False) as saved:
-            values = [saved[k] for k in sorted(saved.files)]
-        if len(values) != len(optimizer.variables):
-            raise ValueError(
-                f"Checkpoint {path} holds {len(values)} optimizer variables, the optimizer has "
-                f"{len(optimizer.variables)}: it was written by a different configuration.")
-        for variable, value in zip(optimizer.variables, values):
-            variable.assign(value)
+        Optimizers must be built (`optimizer.build(variables)`) first, so that
+        their slots exist to receive the saved values.
+        """
+        folder = self.latest()
+        if folder is None:
+            raise CheckpointError(f"No checkpoint in {self.directory} to restore.")
+        _read(folder, objects)
 
     def restore_best(self, model) -> bool:
-        path = self.directory / BEST_WEIGHTS
-        if path.is_file():
-            _load_weights_quietly(model, path)
-            return True
-        return False
+        """Load the best weights into `model`; False when there are none intact."""
+        path = self.directory / BEST
+        digest = self.directory / BEST_DIGEST
+        if not path.is_file() or not digest.is_file():
+            return False
+        if _sha256(path) != digest.read_text().strip():
+            warnings.warn(f"Best weights {path} are damaged (checksum); keeping the current "
+                          f"weights.", stacklevel=2)
+            return False
+        with warnings.catch_warnings():
+            # The weights file has no optimizer entry; the live model may have one.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(path)
+        return True
 
 
-def _load_weights_quietly(model, path) -> None:
-    # Optimizer state travels separately (optimizer.npz); Keras warns that the
-    # weights file's empty optimizer entry does not match the live optimizer.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
-        model.load_weights(path)
+def _read(folder: Path, objects: dict) -> None:
+    import tensorflow as tf
+
+    try:
+        status = tf.train.Checkpoint(**trackable(objects)).read(str(folder / PREFIX))
+        status.assert_existing_objects_matched()
+    except (AssertionError, ValueError, tf.errors.OpError) as exc:
+        raise CheckpointError(
+            f"Checkpoint {folder} does not fit the model being trained: it was written by a "
+            f"different configuration ({str(exc).splitlines()[0][:300]}). Start afresh "
+            f"without --resume, or point --output-dir elsewhere.") from exc
+    status.expect_partial()

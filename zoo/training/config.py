@@ -32,12 +32,13 @@ class TrainConfig:
         augment: strength of random flip/rotation/zoom/contrast, 0 to 1; 0
             turns augmentation off and lets phase 1 use cached features.
         patience: early stopping on validation loss, epochs without improvement.
+        min_epochs: no early stop before this many epochs in all, so a run
+            that has not yet learned is not ended for it.
         seed: seeds weights, shuffling and augmentation.
         jit_compile: XLA-compile the train step.
         mixed_precision: `"auto"` (on when a GPU is present), True or False.
-        strategy: `"default"` or `"mirrored"` (all local GPUs, or the CPUs
-            listed in `devices`). `"multi_worker"` (hosts in TF_CONFIG) is
-            refused for now: Keras 3's fit() fails under it.
+        strategy: `"default"`, `"mirrored"` (all local GPUs) or
+            `"multi_worker"` (the hosts in each worker's TF_CONFIG).
         feature_cache: cache phase 1 backbone features (needs augment == 0).
     """
 
@@ -59,6 +60,7 @@ class TrainConfig:
     class_weight: str | None = None
     augment: float = 0.0
     patience: int = 3
+    min_epochs: int = 0
     seed: int = 1337
     jit_compile: bool = False
     mixed_precision: object = "auto"
@@ -77,7 +79,8 @@ class TrainConfig:
         if self.strategy not in ("default", "mirrored", "multi_worker"):
             raise ValueError(f"strategy must be 'default', 'mirrored' or 'multi_worker'. "
                              f"Received: strategy={self.strategy!r}")
-        for name in ("epochs", "fine_tune_epochs", "fine_tune_blocks", "batch_size", "patience"):
+        for name in ("epochs", "fine_tune_epochs", "fine_tune_blocks", "batch_size", "patience",
+                     "min_epochs"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < (1 if name == "batch_size" else 0):
                 raise ValueError(f"{name} must be a non-negative integer. "

@@ -8,11 +8,13 @@ Phase 2 (fine-tuning): the last N blocks of the backbone are unfrozen (their
 BatchNorm layers stay frozen), the model is recompiled with a learning rate
 about 100 times smaller, warmed up linearly then decayed along a cosine.
 
-Each epoch is one `fit` call on a dataset shuffled with a seed derived from
-the epoch number, followed by a checkpoint; so a run resumed after `kill -9`
-sees the same batches, learning rates and early-stopping state as one that
-was never interrupted. Early stopping watches the validation loss, and the
-best weights are restored at the end.
+Both phases run in the shared `TrainingLoop` (zoo/training/loop.py): each
+epoch's data is shuffled with a seed derived from the epoch number and
+followed by a checkpoint, so a run resumed after `kill -9` sees the same
+batches, learning rates and early-stopping state as one that was never
+interrupted; it trains under any `tf.distribute` strategy, multi-worker
+included; early stopping watches the validation loss, and the best weights
+are restored at the end, whether or not there are checkpoints.
 """
 
 from __future__ import annotations
@@ -25,20 +27,12 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.classifier import create_classifier, get_backbone, unfreeze_last_blocks
-from zoo.errors import ZooError
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
+from zoo.training.loop import PRECISE_BN_EXAMPLES, Monitor, TrainingLoop, new_state
 
 SHUFFLE_BUFFER = 2048
-# Keras 3's fit() fails under tf.distribute.MultiWorkerMirroredStrategy: it
-# reduces nested per-replica values the strategy cannot reduce, first when it
-# builds the model and again in every train step. Checked with Keras 3.15 on
-# TensorFlow 2.21; tests/training/test_distributed.py notices when it works.
-MULTI_WORKER_UNSUPPORTED = (
-    "strategy 'multi_worker' does not work with Keras 3's fit() yet (upstream "
-    "keras-team/keras#20585: MultiWorkerMirroredStrategy fails in its train step). "
-    "Use 'mirrored' for several GPUs on one host.")
 
 
 @dataclass
@@ -61,6 +55,7 @@ class TrainResult:
     best_val_loss: float | None = None
     feature_cache_hit: bool | None = None
     resumed_from: int | None = None
+    stop_reason: str | None = None
     state: dict = field(default_factory=dict)
 
 
@@ -69,7 +64,9 @@ def make_strategy(name: str, devices=None):
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices=devices)
     if name == "multi_worker":
-        raise ZooError(MULTI_WORKER_UNSUPPORTED)
+        # The hosts come from TF_CONFIG; create it before other TensorFlow
+        # work in the process, as TensorFlow requires.
+        return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 
 
@@ -98,18 +95,34 @@ def balanced_class_weight(labels, num_classes) -> dict[int, float]:
 class _Data:
     """Per-epoch views of the training data, shuffled with a seed of the epoch."""
 
-    def __init__(self, images_train, images_val, num_classes, count, config: TrainConfig):
+    def __init__(self, images_train, images_val, num_classes, digest, config: TrainConfig):
         # Keras needs a known epoch length; unbatching loses it, so restore it.
         self.images_train = images_train.unbatch().apply(
-            tf.data.experimental.assert_cardinality(count))
+            tf.data.experimental.assert_cardinality(digest.count))
         self.images_val = images_val
         self.num_classes = num_classes
         self.config = config
+        self._class_weight = None
+        if config.class_weight == "balanced":
+            weights = balanced_class_weight(digest.labels, num_classes)
+            self._class_weight = tf.constant([weights[i] for i in range(num_classes)],
+                                             tf.float32)
         self._augment = (augmentation_layers(config.augment, config.seed)
                          if config.augment > 0 else None)
 
     def _one_hot(self, x, y):
         return x, tf.one_hot(tf.cast(y, tf.int32), self.num_classes)
+
+    def _weighted(self, x, y):
+        """Training batches: one-hot labels, and sample weights for class weighting."""
+        x, one_hot = self._one_hot(x, y)
+        if self._class_weight is None:
+            return x, one_hot
+        return x, one_hot, tf.gather(self._class_weight, tf.cast(y, tf.int32))
+
+    def batchnorm_sample(self):
+        """Training images in a fixed order, unaugmented, for precise BN."""
+        return self.images_train.take(PRECISE_BN_EXAMPLES).batch(self.config.batch_size)
 
     def images_for_epoch(self, epoch: int):
         ds = self.images_train.shuffle(SHUFFLE_BUFFER, seed=self.config.seed * 1000 + epoch,
@@ -123,7 +136,7 @@ class _Data:
                 return x, y
 
             ds = ds.map(apply, num_parallel_calls=tf.data.AUTOTUNE)
-        return ds.map(self._one_hot).prefetch(tf.data.AUTOTUNE)
+        return ds.map(self._weighted).prefetch(tf.data.AUTOTUNE)
 
     def images_validation(self):
         return self.images_val.map(self._one_hot).prefetch(tf.data.AUTOTUNE)
@@ -132,7 +145,7 @@ class _Data:
         ds = tf.data.Dataset.from_tensor_slices((features.features, features.labels))
         ds = ds.shuffle(len(features.labels), seed=self.config.seed * 1000 + epoch,
                         reshuffle_each_iteration=False)
-        return ds.batch(self.config.batch_size).map(self._one_hot)
+        return ds.batch(self.config.batch_size).map(self._weighted)
 
     def features_validation(self, features):
         ds = tf.data.Dataset.from_tensor_slices((features.features, features.labels))
@@ -172,19 +185,6 @@ def compile_for_training(model, learning_rate, config: TrainConfig):
     )
 
 
-def _quicken_batchnorm(model, momentum: float = 0.9) -> None:
-    """Let trained BatchNorm statistics keep up with a short schedule.
-
-    Some backbones (MobileNetV3, EfficientNetV2) use a momentum of 0.999,
-    made for long ImageNet runs: after a few hundred steps from scratch their
-    moving statistics are still mostly the initial ones, and evaluation (which
-    uses them) predicts one class for everything.
-    """
-    for layer in get_backbone(model).layers:
-        if isinstance(layer, keras.layers.BatchNormalization) and layer.momentum > momentum:
-            layer.momentum = momentum
-
-
 def _fine_tune_schedule(config: TrainConfig, steps_per_epoch: int):
     warmup = int(round(config.warmup_epochs * steps_per_epoch))
     total = max(config.fine_tune_epochs * steps_per_epoch, warmup + 1)
@@ -192,11 +192,6 @@ def _fine_tune_schedule(config: TrainConfig, steps_per_epoch: int):
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=peak / 100.0, decay_steps=total - warmup,
         warmup_target=peak, warmup_steps=warmup)
-
-
-def _current_learning_rate(optimizer) -> float:
-    lr = optimizer.learning_rate
-    return float(np.asarray(lr.numpy() if hasattr(lr, "numpy") else lr))
 
 
 def train_classifier(
@@ -271,102 +266,88 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
                 weights=None if state else config.weights,
                 input_shape=config.image_size, head=config.head,
                 hidden_units=config.hidden_units, dropout=config.dropout)
-    if state:
-        checkpointer.restore_model(model)
-    else:
-        state = {"epoch": 0, "phase": 1, "phase1_done": False, "phase_boundary": None,
-                 "history": {}, "best_val_loss": None, "best_epoch": None, "wait": 0,
-                 "extra": extra_state or {}, "config": config.to_dict()}
+    if not state:
+        state = new_state(phase=1, phase1_done=False, phase_boundary=None,
+                          extra=extra_state or {}, config=config.to_dict())
     if extra_state:
         state["extra"].update(extra_state)
 
     train_digest = train_digest or dataset_digest(train)
-    data = _Data(train, val, num_classes, train_digest.count, config)
-    class_weight = (balanced_class_weight(train_digest.labels, num_classes)
-                    if config.class_weight == "balanced" else None)
+    data = _Data(train, val, num_classes, train_digest, config)
     steps_per_epoch = max(1, math.ceil(train_digest.count / config.batch_size))
     result = TrainResult(model=model, resumed_from=resumed_from)
+    loop = TrainingLoop(
+        state, strategy=strategy, checkpointer=checkpointer, verbose=verbose,
+        monitor=Monitor("val_loss", "min", config.patience, config.min_epochs),
+        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, state["phase"]))
+        if on_epoch_end else None)
 
-    def run_epochs(fit_model, train_for_epoch, validation, phase, last_epoch):
-        while state["epoch"] < last_epoch:
-            epoch = state["epoch"]
-            history = fit_model.fit(
-                train_for_epoch(epoch), validation_data=validation, epochs=epoch + 1,
-                initial_epoch=epoch, class_weight=class_weight, shuffle=False, verbose=verbose)
-            logs = {k: float(v[-1]) for k, v in history.history.items()}
-            logs["lr"] = _current_learning_rate(fit_model.optimizer)
-            for key, value in logs.items():
-                state["history"].setdefault(key, []).append(value)
-            improved = state["best_val_loss"] is None or logs["val_loss"] < state["best_val_loss"]
-            if improved:
-                state["best_val_loss"], state["best_epoch"], state["wait"] = (
-                    logs["val_loss"], epoch, 0)
+    def run_phase(fit_model, train_for_epoch, validation, last_epoch):
+        objects = {"model": model, "optimizer": fit_model.optimizer}
+        if resumed_from is not None and resumed_from > 0 and not run_phase.restored:
+            # The checkpoint holds this phase's optimizer: build its slots, then load.
+            fit_model.optimizer.build(fit_model.trainable_variables)
+            checkpointer.restore(objects)
+            run_phase.restored = True
+        return loop.run(fit_model, train_for_epoch, validation, last_epoch,
+                        checkpoint_objects=objects, best_model=model,
+                        batchnorm_data=data.batchnorm_sample())
+    run_phase.restored = False
+
+    try:
+        # Phase 1: the head alone.
+        if state["phase"] == 1 and not state["phase1_done"] and config.epochs > 0:
+            if config.uses_feature_cache:
+                cache = feature_cache or FeatureCache()
+                cached = compute_features(config, train, val, cache, model=model,
+                                          train_digest=train_digest.digest)
+                train_features, val_features = cached.train, cached.val
+                result.feature_cache_hit = cached.hit
+                with strategy.scope():
+                    fit_model = head_model(model)
+                    compile_for_training(fit_model, config.learning_rate, config)
+                run_phase(fit_model, lambda epoch: data.features_for_epoch(train_features, epoch),
+                          data.features_validation(val_features), config.epochs)
             else:
-                state["wait"] += 1
-            state["epoch"] = epoch + 1
-            stop = state["wait"] >= config.patience > 0
-            if phase == 1:
-                state["phase1_done"] = stop or state["epoch"] >= last_epoch
-            # Report first: a kill between the two re-runs this epoch and
-            # reports it again at the same step, rather than leaving a gap.
-            if on_epoch_end:
-                on_epoch_end(epoch, logs, phase)
-            if checkpointer:
-                if improved:
-                    checkpointer.save_best(model)
-                checkpointer.save(model, fit_model.optimizer, state)
-            if stop:
-                break
+                with strategy.scope():
+                    compile_for_training(model, config.learning_rate, config)
+                run_phase(model, data.images_for_epoch, data.images_validation(), config.epochs)
+            state["phase1_done"] = True
 
-    # Phase 1: the head alone.
-    if state["phase"] == 1 and not state["phase1_done"] and config.epochs > 0:
-        if config.uses_feature_cache:
-            cache = feature_cache or FeatureCache()
-            cached = compute_features(config, train, val, cache, model=model,
-                                      train_digest=train_digest.digest)
-            train_features, val_features = cached.train, cached.val
-            result.feature_cache_hit = cached.hit
+        # Phase 2: fine-tune the last blocks.
+        if config.fine_tune_blocks > 0 and config.fine_tune_epochs > 0:
+            if state["phase"] == 1:
+                # Fine-tune from the best head, as early stopping would have left it.
+                loop.restore_best(model)
+                state.update(phase=2, phase_boundary=state["epoch"], wait=0, stop_reason=None)
             with strategy.scope():
-                fit_model = head_model(model)
-                compile_for_training(fit_model, config.learning_rate, config)
-            if resumed_from is not None and resumed_from > 0:
-                checkpointer.restore_optimizer(fit_model.optimizer,
-                                               fit_model.trainable_variables)
-            run_epochs(fit_model,
-                       lambda epoch: data.features_for_epoch(train_features, epoch),
-                       data.features_validation(val_features), 1, config.epochs)
-        else:
-            with strategy.scope():
-                compile_for_training(model, config.learning_rate, config)
-            if resumed_from is not None and resumed_from > 0:
-                checkpointer.restore_optimizer(model.optimizer, model.trainable_variables)
-            run_epochs(model, data.images_for_epoch, data.images_validation(), 1, config.epochs)
-        state["phase1_done"] = True
-
-    # Phase 2: fine-tune the last blocks.
-    if config.fine_tune_blocks > 0 and config.fine_tune_epochs > 0:
-        entering = state["phase"] == 1
-        if entering:
-            # Fine-tune from the best head, as early stopping would have left it.
-            if checkpointer:
-                checkpointer.restore_best(model)
-            state["phase"], state["phase_boundary"], state["wait"] = 2, state["epoch"], 0
-        with strategy.scope():
-            unfreeze_last_blocks(model, config.fine_tune_blocks,
-                                 train_batchnorm=config.train_batchnorm)
-            if config.train_batchnorm:
-                _quicken_batchnorm(model)
-            compile_for_training(model, _fine_tune_schedule(config, steps_per_epoch), config)
-        if not entering:
-            checkpointer.restore_optimizer(model.optimizer, model.trainable_variables)
-        run_epochs(model, data.images_for_epoch, data.images_validation(), 2,
-                   state["phase_boundary"] + config.fine_tune_epochs)
-
-    if checkpointer:
-        checkpointer.restore_best(model)
+                unfreeze_last_blocks(model, config.fine_tune_blocks,
+                                     train_batchnorm=config.train_batchnorm)
+                compile_for_training(model, _fine_tune_schedule(config, steps_per_epoch), config)
+            run_phase(model, data.images_for_epoch, data.images_validation(),
+                      state["phase_boundary"] + config.fine_tune_epochs)
+        loop.restore_best(model)
+    finally:
+        loop.close()
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        model = _outside_strategy(model)
+    result.model = model
     result.history = state["history"]
     result.phase_boundary = state["phase_boundary"]
     result.best_epoch = state["best_epoch"]
-    result.best_val_loss = state["best_val_loss"]
+    result.best_val_loss = state["best"]
+    result.stop_reason = state["stop_reason"]
     result.state = state
     return result
+
+
+def _outside_strategy(model):
+    """A copy of `model` whose variables belong to no strategy.
+
+    A model built in a strategy's scope keeps that strategy for `predict`,
+    `evaluate` and saving; under a multi-worker strategy those would need
+    every worker again. The copy behaves as any model made on one machine.
+    """
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
