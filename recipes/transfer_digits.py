@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import numpy as np  # noqa: E402
 
