@@ -64,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--backbone", default="mobilenet_v3_small",
                         help="a name from `zoo list` (default: mobilenet_v3_small)")
     parser.add_argument("--out", default="build/quickstart", help="output folder")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
     args = parser.parse_args(argv)
 
     # 1. The registry.

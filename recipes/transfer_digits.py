@@ -52,6 +52,8 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--output-dir", default="runs/transfer_digits")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
     return parser.parse_args(argv)
 
 

@@ -9,9 +9,10 @@ so the `zoo` command and each recipe call `quiet_tensorflow()` first, before
 their own imports.
 
 A level the user set themselves is left alone, and so is everything when
-`--verbose` is among the arguments. The flag is looked up in argv rather
-than parsed, because the recipes import TensorFlow at their top, before
-they parse their arguments.
+`--verbose` is among the arguments, of this call or of an earlier one in the
+same process (`zoo --verbose run classify` runs the recipe in its process).
+The flag is looked up in argv rather than parsed, because some recipes
+import TensorFlow at their top, before they parse their arguments.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ VERBOSE_FLAG = "--verbose"
 # True while the level in the environment is the one this module put there,
 # so that a recipe's --verbose can take back what `zoo` set before running it.
 _set_here = False
+# Once asked for, verbose holds for the rest of the process.
+_verbose = False
 
 
 def quiet_tensorflow(argv: list[str] | None = None) -> bool:
@@ -38,9 +41,10 @@ def quiet_tensorflow(argv: list[str] | None = None) -> bool:
     Returns:
         True when the logs are hidden by this call or an earlier one.
     """
-    global _set_here
+    global _set_here, _verbose
     argv = sys.argv[1:] if argv is None else argv
-    if VERBOSE_FLAG in argv:
+    _verbose = _verbose or VERBOSE_FLAG in argv
+    if _verbose:
         if _set_here:
             os.environ.pop(LOG_LEVEL_VARIABLE, None)
             _set_here = False
