@@ -14,11 +14,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(BASE): pyproject.toml | $(BIN)/python
+# The distribution was called `zoo` before it became keras-applied-zoo; an
+# old install of it in .venv would leave a second `zoo` behind, so it goes first.
+$(BASE): pyproject.toml setup.py | $(BIN)/python
+	$(BIN)/python -m pip uninstall --quiet -y zoo 2>/dev/null || true
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(DEV): pyproject.toml $(BASE)
+$(DEV): pyproject.toml setup.py $(BASE)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
@@ -33,7 +36,7 @@ test-all: $(DEV)
 	$(BIN)/python -m pytest -m '' $(PYTEST_ARGS)
 
 lint: $(DEV)
-	$(BIN)/python -m flake8 zoo tests benchmarks recipes
+	$(BIN)/python -m flake8 zoo tests benchmarks recipes setup.py
 
 ui: $(BASE)
 	$(BIN)/zoo ui
@@ -54,4 +57,4 @@ gpu: $(BASE)
 	$(BIN)/python -m pip install --quiet "tensorflow[and-cuda]==$$v"
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

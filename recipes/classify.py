@@ -22,23 +22,38 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.training import TrainConfig  # noqa: E402
+from zoo.arguments import (  # noqa: E402
+    check_backbones,
+    check_classification_source,
+    check_number,
+    check_weights,
+    exit_on_bad_arguments,
+)
+
+if TYPE_CHECKING:
+    from zoo.training import TrainConfig
 
 EXPERIMENT = "classify"
 # Small defaults: the digits run finishes in a few minutes on a 2-core CPU.
-DEFAULTS = TrainConfig(backbone="mobilenet_v3_small", image_size=32, epochs=8,
-                       fine_tune_blocks=2, fine_tune_epochs=4, batch_size=32,
-                       learning_rate=1e-3)
+# Plain values, not a TrainConfig: zoo.training imports TensorFlow, and a
+# mistyped argument should be reported before that (head, dropout and seed
+# are TrainConfig's own defaults).
+DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=32, epochs=8,
+                           fine_tune_blocks=2, fine_tune_epochs=4, batch_size=32,
+                           learning_rate=1e-3, head="linear", dropout=0.2, seed=1337)
 
 
 def parse_args(argv=None):
@@ -76,7 +91,27 @@ def parse_args(argv=None):
                              "sqlite:///mlflow.db)")
     parser.add_argument("--output-dir", default=None,
                         help="checkpoints and the saved model (default: runs/classify/NAME)")
-    return parser.parse_args(argv)
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
+    args = parser.parse_args(argv)
+    exit_on_bad_arguments(parser, check_arguments, args)
+    return args
+
+
+def check_arguments(args) -> None:
+    """What can be checked before the data is read and TensorFlow is loaded."""
+    check_backbones("--backbone", args.backbone, args.image_size)
+    check_classification_source("--data", args.data)
+    check_weights("--weights", args.weights)
+    check_number("--batch-size", args.batch_size, 1)
+    check_number("--epochs", args.epochs, 0)
+    check_number("--fine-tune-epochs", args.fine_tune_epochs, 0)
+    check_number("--fine-tune-blocks", args.fine_tune_blocks, 0,
+                 len(zoo.backbone_info(args.backbone).blocks))
+    check_number("--learning-rate", args.learning_rate, 0, low_open=True)
+    check_number("--dropout", args.dropout, 0, 1, high_open=True)
+    check_number("--label-smoothing", args.label_smoothing, 0, 1, high_open=True)
+    check_number("--augment", args.augment, 0, 1)
 
 
 def resolve_weights(choice: str, backbone: str):
@@ -97,6 +132,8 @@ def resolve_weights(choice: str, backbone: str):
 
 
 def make_config(args, weights) -> TrainConfig:
+    from zoo.training import TrainConfig
+
     config = TrainConfig(
         backbone=args.backbone, image_size=args.image_size, weights=weights,
         batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
@@ -128,7 +165,7 @@ def main(argv=None):
     strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
     from zoo.data import load_classification, load_test
     from zoo.evaluation import evaluate_classifier
-    from zoo.training import dataset_digest, train_classifier
+    from zoo.training import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
     from zoo.tracking.reports import log_evaluation, log_learning_curves

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import numpy as np  # noqa: E402
 
@@ -63,6 +64,8 @@ def main(argv=None):
     parser.add_argument("--backbone", default="mobilenet_v3_small",
                         help="a name from `zoo list` (default: mobilenet_v3_small)")
     parser.add_argument("--out", default="build/quickstart", help="output folder")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
     args = parser.parse_args(argv)
 
     # 1. The registry.

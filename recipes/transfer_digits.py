@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import numpy as np  # noqa: E402
 
@@ -51,6 +52,8 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1337)
     parser.add_argument("--tracking-uri", default=None)
     parser.add_argument("--output-dir", default="runs/transfer_digits")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
     return parser.parse_args(argv)
 
 

@@ -27,13 +27,15 @@ features: the backbone runs over the data once per search.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
-from zoo.tuning.cli import add_search_arguments, run  # noqa: E402
+from zoo.arguments import exit_on_bad_arguments  # noqa: E402
+from zoo.tuning.cli import add_search_arguments, check_search_arguments, run  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -41,7 +43,9 @@ def parse_args(argv=None):
         prog="tune_classifier",
         description="Search classifier hyperparameters with keras-tuner, tracked in MLflow.")
     add_search_arguments(parser)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    exit_on_bad_arguments(parser, check_search_arguments, args)
+    return args
 
 
 def main(argv=None) -> int:

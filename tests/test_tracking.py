@@ -490,7 +490,7 @@ def ui_parser():
 class FakePopen:
     calls = []
 
-    def __init__(self, command):
+    def __init__(self, command, **kwargs):
         FakePopen.calls.append(command)
 
     def wait(self, timeout=None):

@@ -29,7 +29,7 @@ from zoo.weights import (
 )
 
 try:
-    __version__ = _version("zoo")
+    __version__ = _version("keras-applied-zoo")
 except PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0.0.0+unknown"
 

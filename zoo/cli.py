@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-from pathlib import Path
 
 import zoo
 from zoo.backbones import BACKBONES, backbone_info, list_backbones
 from zoo.errors import ZooError
+from zoo.quiet import quiet_tensorflow
 
 EXIT_USAGE = 2
 
@@ -148,25 +147,23 @@ def _add_weights_commands(subparsers):
 # zoo run
 
 
-def recipe_folders() -> list[Path]:
-    """Where `zoo run NAME` looks for recipes/NAME.py: here, then beside the package."""
-    folders = [Path.cwd() / "recipes", Path(zoo.__file__).resolve().parent.parent / "recipes"]
-    return list(dict.fromkeys(f.resolve() for f in folders))
-
-
 def _cmd_run(args) -> int:
     import runpy
 
-    for folder in recipe_folders():
-        path = folder / f"{args.recipe}.py"
-        if path.is_file():
-            break
-    else:
-        known = sorted({p.stem for f in recipe_folders() if f.is_dir() for p in f.glob("*.py")
-                        if not p.name.startswith("_")})
-        raise ZooError(f"No recipe named {args.recipe!r} in "
-                       f"{' or '.join(str(f) for f in recipe_folders())}. "
-                       f"Recipes: {', '.join(known) or 'none found'}.")
+    from zoo.recipe_files import find_recipes, recipe_folders, recipe_summary
+
+    recipes = find_recipes()
+    if args.list:
+        width = max((len(name) for name in recipes), default=0)
+        for name, path in recipes.items():
+            print(f"{name:<{width}}  {recipe_summary(path)}")
+        return 0
+    if args.recipe not in recipes:
+        where = " or ".join(str(folder) for folder in recipe_folders()) or "no recipe folder"
+        named = f"No recipe named {args.recipe!r} in {where}" if args.recipe else "Name a recipe"
+        raise ZooError(f"{named}. Recipes: {', '.join(recipes) or 'none found'} "
+                       "(`zoo run --list` describes them).")
+    path = recipes[args.recipe]
     sys.argv = [str(path), *args.recipe_args]
     try:
         runpy.run_path(str(path), run_name="__main__")
@@ -181,9 +178,12 @@ def _cmd_run(args) -> int:
 def _add_run_command(subparsers):
     run = subparsers.add_parser(
         "run", help="run a recipe, e.g. zoo run classify --data photos/",
-        description="Run recipes/RECIPE.py with the arguments that follow; "
-                    "`zoo run RECIPE --help` shows the recipe's own options.")
-    run.add_argument("recipe", metavar="RECIPE", help="recipe name, e.g. classify")
+        description="Run the recipe RECIPE (recipes/RECIPE.py in a checkout, zoo/recipes/ in "
+                    "an installed zoo) with the arguments that follow; `zoo run RECIPE --help` "
+                    "shows the recipe's own options.")
+    run.add_argument("--list", action="store_true",
+                     help="list the recipes, one line each, and exit")
+    run.add_argument("recipe", metavar="RECIPE", nargs="?", help="recipe name, e.g. classify")
     run.add_argument("recipe_args", nargs=argparse.REMAINDER, help="the recipe's arguments")
     run.set_defaults(func=_cmd_run)
 
@@ -195,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoo", description="zoo: a Keras 3 applied model zoo.")
     parser.add_argument("--version", action="version", version=f"zoo {zoo.__version__}")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     list_cmd = subparsers.add_parser(
@@ -227,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    # TensorFlow's C++ start-up logs are noise on a command line.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # Before anything imports TensorFlow; `zoo --verbose ...` keeps its logs.
+    quiet_tensorflow(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -82,6 +82,45 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the chief oracle's port (default 8765; --launch-workers: a free one)")
 
 
+def check_search_arguments(args) -> None:
+    """What can be checked before data and TensorFlow are loaded (see zoo.arguments).
+
+    Raises:
+        zoo.arguments.ArgumentError: naming the option that cannot work.
+    """
+    from zoo.arguments import (
+        ArgumentError,
+        check_backbones,
+        check_classification_source,
+        check_number,
+        check_weights,
+    )
+    from zoo.tuning.space import SearchSpace, parse_override
+
+    check_backbones("--backbones", args.backbones, args.image_size)
+    try:
+        # The space's own checks (names, values, ranges) need no base config.
+        space = SearchSpace(dict(parse_override(text) for text in args.space),
+                            args.backbones, base=None)
+    except ZooError as exc:
+        raise ArgumentError("--space", str(exc)) from None
+    backbones = space.overrides["backbone"]
+    check_backbones("--space", [backbones] if isinstance(backbones, str) else
+                    [b for b in backbones if isinstance(b, str)], args.image_size)
+    check_classification_source("--data", args.data)
+    check_weights("--weights", args.weights)
+    for option, value, low in (("--max-trials", args.max_trials, 1), ("--epochs", args.epochs, 1),
+                               ("--batch-size", args.batch_size, 1),
+                               ("--warmup-epochs", args.warmup_epochs, 0),
+                               ("--max-failures", args.max_failures, 1),
+                               ("--worker", args.worker, 0),
+                               ("--launch-workers", args.launch_workers, 1)):
+        if value is not None:
+            check_number(option, value, low)
+    if args.oracle_port is not None:
+        check_number("--oracle-port", args.oracle_port, 1, 65535)
+
+
 def options_from_args(args):
     """A SearchOptions from parsed arguments."""
     from zoo.tuning.search import SearchOptions
@@ -136,6 +175,7 @@ def options_to_argv(options, **replace) -> list[str]:
 
 def run(args, out=print) -> int:
     """Run a search (or launch a distributed one) and print its leaderboard."""
+    check_search_arguments(args)
     options = options_from_args(args)
     if args.launch_workers is not None:
         from zoo.tuning.distributed import launch_local_search
