@@ -127,7 +127,8 @@ def slug(text: str) -> str:
 def main(argv=None):
     args = parse_args(argv)
     from zoo.data import load_classification, load_test
-    from zoo.evaluation import dataset_baselines, evaluate_classifier, format_baselines
+    from zoo.evaluation import (beats_majority_class, dataset_baselines, evaluate_classifier,
+                                format_baselines)
     from zoo.training import dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
@@ -193,8 +194,8 @@ def main(argv=None):
             log_evaluation(test_report, "test", baselines["test"])
         print(report.format())
         shown, split = (test_report, "test") if test_report else (report, "val")
-        print("\n" + format_baselines(shown.accuracy, baselines[split], class_names,
-                                      "test" if test_report else "validation"))
+        split_name = "test" if test_report else "validation"
+        print("\n" + format_baselines(shown.accuracy, baselines[split], class_names, split_name))
 
         # 6. The model: a .keras file that loads without zoo, and the MLflow model.
         model_path = output / "model.keras"
@@ -202,7 +203,8 @@ def main(argv=None):
         (output / "class_names.json").write_text(json.dumps(class_names))
         example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
         info = tracking.log_keras_model(result.model, example)
-        model_lines = [f"Saved model: `{model_path}`", f"MLflow model: `{info.model_uri}`"]
+        model_lines = [f"Saved model: `{model_path.resolve()}`",
+                       f"MLflow model: `{info.model_uri}`"]
         if args.register:
             version = tracking.register_candidate(info.model_uri, args.register)
             # Never a champion that does no better than always guessing one class.
@@ -224,9 +226,12 @@ def main(argv=None):
 
     # 7. What a person wants to know at the end.
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
-    split = "test" if test_report else "validation"
-    print(f"\n{split.capitalize()} accuracy: {shown.accuracy:.4f} "
-          f"({shown.num_examples} images, {len(class_names)} classes)")
+    scores = baselines[split]
+    flag = "" if beats_majority_class(shown.accuracy, scores) else "  <- NOT BETTER THAN CHANCE"
+    print(f"\n{split_name.capitalize()} accuracy: {shown.accuracy:.4f} "
+          f"({shown.num_examples} images, {len(class_names)} classes); majority class "
+          f"{scores['majority_class_accuracy']:.4f}, logistic regression on pixels "
+          f"{scores['logistic_accuracy']:.4f}{flag}")
     print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
     print(f"Model: {model_path}")
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")

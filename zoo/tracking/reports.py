@@ -36,6 +36,8 @@ SCHEDULE_KEYS = ("lr", "learning_rate", "phase")
 DESCRIPTION_TAG = "mlflow.note.content"
 # "zoo.warning.<split>": why the model evaluated on that split is not to be trusted.
 WARNING_TAG_PREFIX = "zoo.warning."
+# How a split's short name reads in a sentence.
+_SPLIT_NAMES = {"val": "validation"}
 
 
 def epoch_metrics(logs: Mapping, phase: int | None = None) -> dict:
@@ -116,8 +118,10 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     warning = None
     if baselines:
         record["baselines"] = dict(baselines)
-        text += "\n\n" + format_baselines(report.accuracy, baselines, report.class_names, split)
-        warning = baseline_warning(report.accuracy, baselines, split)
+        split_name = _SPLIT_NAMES.get(split, split)
+        text += "\n\n" + format_baselines(report.accuracy, baselines, report.class_names,
+                                          split_name)
+        warning = baseline_warning(report.accuracy, baselines, split_name)
         if warning:
             mlflow.set_tag(f"{WARNING_TAG_PREFIX}{split}", warning)
     mlflow.log_text(json.dumps(record, indent=1), f"evaluation/{split}.json")
@@ -150,7 +154,7 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
         facts: more lines under the title (data size, weights...).
         model_lines: where the model is: file, MLflow URI, registered version.
     """
-    split_name = {"val": "validation"}.get(split, split)
+    split_name = _SPLIT_NAMES.get(split, split)
     lines = [title, ""]
     lines += [f"- {fact}" for fact in facts]
     if facts:
