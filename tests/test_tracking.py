@@ -483,6 +483,11 @@ def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, 
     assert table["data"][1][0] == "dog" and table["data"][1][1] == pytest.approx(0.5)
     assert [row[4] for row in table["data"]] == [2, 3, 1]
     assert "evaluation/test_per_class.json" in finished.data.tags["mlflow.loggedArtifacts"]
+    # A resumed run that evaluates again replaces the table (log_table alone appends).
+    with tracked_run(experiment, tracking_uri=store, run_id=run.info.run_id):
+        log_evaluation(report, "test", scores)
+    assert mlflow.artifacts.load_dict(
+        f"{finished.info.artifact_uri}/evaluation/test_per_class.json") == table
 
     tags = finished.data.tags
     assert warning and tags["zoo.warning.test"] == warning

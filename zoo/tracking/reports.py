@@ -112,7 +112,7 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     from zoo.plots import confusion_matrix_figure, misclassified_grid_figure
 
     mlflow.log_metrics(headline_metrics(report, split, baselines))
-    mlflow.log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
+    _log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
     record = report.to_dict()
     text = report.format()
     warning = None
@@ -131,6 +131,29 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     log_plot(misclassified_grid_figure(report.misclassified, report.class_names),
              f"misclassified_{split}.png")
     return warning
+
+
+def _log_table(table: dict, artifact_file: str) -> None:
+    """mlflow.log_table, except that a table the run already has is replaced.
+
+    log_table appends to an existing table, so a resumed run that evaluates
+    again (it crashed during the evaluation) would list every class twice.
+    The replacement is written the way log_table writes (pandas' "split"
+    layout), and the run already carries log_table's tag that marks it a table.
+    """
+    import posixpath
+
+    import mlflow
+
+    run_id = mlflow.active_run().info.run_id
+    folder = posixpath.dirname(artifact_file) or None
+    existing = {item.path for item in mlflow.MlflowClient().list_artifacts(run_id, folder)}
+    if artifact_file not in existing:
+        mlflow.log_table(table, artifact_file)
+        return
+    import pandas as pd
+
+    mlflow.log_text(pd.DataFrame(table).to_json(orient="split", index=False), artifact_file)
 
 
 def log_learning_curves(result) -> None:
