@@ -164,11 +164,13 @@ def main(argv=None):
     # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
     strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
     from zoo.data import load_classification, load_test
-    from zoo.evaluation import evaluate_classifier
+    from zoo.evaluation import (beats_majority_class, dataset_baselines, evaluate_classifier,
+                                format_baselines)
     from zoo.training import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
-    from zoo.tracking.reports import log_evaluation, log_learning_curves
+    from zoo.tracking.reports import (log_epoch, log_evaluation, log_learning_curves,
+                                      run_description, set_run_description)
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
     #    with the seed, so the loader does not (an exact resume needs that).
@@ -219,9 +221,6 @@ def main(argv=None):
         tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
         mlflow.log_dict(class_names, "class_names.json")
 
-        def log_epoch(epoch, logs, phase):
-            mlflow.log_metrics({**logs, "phase": phase}, step=epoch)
-
         # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
         result = train_classifier(
             config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
@@ -229,14 +228,21 @@ def main(argv=None):
             extra_state={"run_id": run_id}, train_digest=digest, strategy=strategy)
         log_learning_curves(result)
 
-        # 5. Evaluate the restored best weights.
+        # 5. Evaluate the restored best weights, beside two baselines fitted on
+        #    the training split: the majority class, and a logistic regression
+        #    on 8x8 pixels. A model that loses to the majority class is flagged.
+        evaluated = {"val": val} if test is None else {"val": val, "test": test}
+        baselines = dataset_baselines(train, evaluated, seed=args.seed)
         report = evaluate_classifier(result.model, val, class_names)
-        log_evaluation(report, "val")
+        log_evaluation(report, "val", baselines["val"])
         test_report = None
         if test is not None:
             test_report = evaluate_classifier(result.model, test, class_names)
-            log_evaluation(test_report, "test")
+            log_evaluation(test_report, "test", baselines["test"])
         print(report.format())
+        shown, split = (test_report, "test") if test_report else (report, "val")
+        split_name = "test" if test_report else "validation"
+        print("\n" + format_baselines(shown.accuracy, baselines[split], class_names, split_name))
 
         # 6. The model: a .keras file that loads without zoo, and the MLflow model.
         model_path = output / "model.keras"
@@ -244,19 +250,35 @@ def main(argv=None):
         (output / "class_names.json").write_text(json.dumps(class_names))
         example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
         info = tracking.log_keras_model(result.model, example)
+        model_lines = [f"Saved model: `{model_path.resolve()}`",
+                       f"MLflow model: `{info.model_uri}`"]
         if args.register:
             version = tracking.register_candidate(info.model_uri, args.register)
-            promoted = tracking.promote_if_better(args.register, version,
-                                                  metric="final_val_accuracy")
+            # Never a champion that does no better than always guessing one class.
+            promoted = tracking.promote_if_better(
+                args.register, version, metric="val/accuracy",
+                chance_level=baselines["val"]["majority_class_accuracy"])
             print(f"Registered {args.register} v{version} as 'candidate'"
                   f"{' and promoted it to champion' if promoted else ''}.")
+            model_lines.append(f"Registered: `models:/{args.register}/{version}` "
+                               f"({'champion' if promoted else 'candidate'})")
+        weights_text = "ImageNet" if config.weights == "imagenet" else (
+            "none (trained from scratch)" if config.weights is None else f"`{config.weights}`")
+        set_run_description(run_description(
+            f"**{args.data}**: {config.backbone} at {config.image_size} px", shown, split,
+            baselines[split],
+            facts=[f"{digest.count} training images, {len(class_names)} classes",
+                   f"weights: {weights_text}"],
+            model_lines=model_lines))
 
     # 7. What a person wants to know at the end.
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
-    shown = test_report or report
-    split = "test" if test_report else "validation"
-    print(f"\n{split.capitalize()} accuracy: {shown.accuracy:.4f} "
-          f"({shown.num_examples} images, {len(class_names)} classes)")
+    scores = baselines[split]
+    flag = "" if beats_majority_class(shown.accuracy, scores) else "  <- NOT BETTER THAN CHANCE"
+    print(f"\n{split_name.capitalize()} accuracy: {shown.accuracy:.4f} "
+          f"({shown.num_examples} images, {len(class_names)} classes); majority class "
+          f"{scores['majority_class_accuracy']:.4f}, logistic regression on pixels "
+          f"{scores['logistic_accuracy']:.4f}{flag}")
     print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
     print(f"Model: {model_path}")
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")

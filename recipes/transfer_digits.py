@@ -90,11 +90,9 @@ def from_scratch(config: TrainConfig, epochs: int) -> TrainConfig:
 
 def tracked_training(name, config, train, val, test, class_names, args):
     """Train, evaluate on the test split, log to MLflow; return the accuracy."""
-    import mlflow
-
     from zoo import tracking
-    from zoo.evaluation import evaluate_classifier
-    from zoo.tracking.reports import log_evaluation, log_learning_curves
+    from zoo.evaluation import dataset_baselines, evaluate_classifier
+    from zoo.tracking.reports import log_epoch, log_evaluation, log_learning_curves
     from zoo.training import train_classifier
 
     with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,
@@ -102,12 +100,11 @@ def tracked_training(name, config, train, val, test, class_names, args):
                                                           data_source="digits")):
         tracking.log_config({"train": config.to_dict(), "step": name,
                              "classes": class_names})
-        result = train_classifier(
-            config, train, val, len(class_names), verbose=0,
-            on_epoch_end=lambda epoch, logs, phase: mlflow.log_metrics(logs, step=epoch))
+        result = train_classifier(config, train, val, len(class_names), verbose=0,
+                                  on_epoch_end=log_epoch)
         log_learning_curves(result)
         report = evaluate_classifier(result.model, test, class_names)
-        log_evaluation(report, "test")
+        log_evaluation(report, "test", dataset_baselines(train, {"test": test})["test"])
     print(f"  {name}: test accuracy {report.accuracy:.3f} "
           f"({len(result.history['loss'])} epochs)")
     return result.model, report.accuracy

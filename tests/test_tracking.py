@@ -361,6 +361,148 @@ def test_candidate_and_champion(store, client, experiment):
         promote_if_better(name, 1, metric="val_auc")
 
 
+def test_a_chance_level_model_never_becomes_champion(store, client, experiment, caplog):
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    name = "zoo-test-chance-level"
+    client.create_registered_model(name)
+
+    def version_scoring(val_accuracy):
+        with tracked_run(experiment, tracking_uri=store) as run:
+            mlflow.log_metric("val/accuracy", val_accuracy)
+        # A version without a logged model: the registry only needs its run.
+        return int(client.create_model_version(name, f"runs:/{run.info.run_id}/model",
+                                               run_id=run.info.run_id).version)
+
+    def promote(version):
+        # 0.4: the majority class's rate on the validation split.
+        return promote_if_better(name, version, metric="val/accuracy", chance_level=0.4)
+
+    first = version_scoring(0.4)
+    with caplog.at_level("WARNING", logger="zoo.tracking.registry"):
+        assert promote(first) is False  # no champion yet, and still not promoted
+    assert f"Version {first} of {name!r} stays a candidate" in caplog.text
+    assert "val/accuracy 0.4000 does not beat the chance level 0.4000" in caplog.text
+    assert "majority-class" in client.get_model_version(name, str(first)).tags[
+        "zoo.not_promoted"]
+    with pytest.raises(MlflowException):
+        client.get_model_version_by_alias(name, CHAMPION)
+
+    good = version_scoring(0.9)
+    assert promote(good) is True
+    assert "zoo.not_promoted" not in client.get_model_version(name, str(good)).tags
+    worse_than_chance = version_scoring(0.2)
+    assert promote(worse_than_chance) is False
+    assert int(client.get_model_version_by_alias(name, CHAMPION).version) == good
+    # Without the chance level only the champion's score counts, as before.
+    assert promote_if_better(name, first, metric="val/accuracy") is False
+    # Lower is better: a loss of 0.5 beats a chance-level loss of 0.6.
+    assert promote_if_better(name, worse_than_chance, metric="val/accuracy",
+                             higher_is_better=False, chance_level=0.6) is True
+
+
+# ---------------------------------------------------------------------------
+# evaluation reports and the run page
+
+
+def ui_chart_order(metric_keys):
+    """The order MLflow 3.17's run page draws metric charts in (its
+    RunsChartsCardConfig.getBaseChartAndSectionConfigs): sections named by
+    the part before the last "/", alphabetically, then the metrics with no
+    "/" ("Model metrics"); inside a section, alphabetically."""
+    def section(key):
+        return key.rsplit("/", 1)[0] if "/" in key else None
+
+    named = sorted({section(key) for key in metric_keys} - {None})
+    return [key for name in [*named, None]
+            for key in sorted(k for k in metric_keys if section(k) == name)]
+
+
+def constant_image_model(class_index=1):
+    """tiny_image_model that always predicts `class_index`."""
+    model = tiny_image_model()
+    bias = np.zeros(3, "float32")
+    bias[class_index] = 5.0
+    model.layers[-1].set_weights([np.zeros((3, 3), "float32"), bias])
+    return model
+
+
+def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, experiment):
+    import mlflow
+
+    from zoo.evaluation import baselines, evaluate_classifier
+    from zoo.tracking.reports import (
+        log_epoch,
+        log_evaluation,
+        run_description,
+        set_run_description,
+    )
+
+    rng = np.random.default_rng(0)
+    train_labels = np.array([1, 1, 1, 0, 2, 1, 0, 1])
+    test_labels = np.array([1, 0, 2, 1, 1, 0])  # class 1, the majority in training: 3 of 6
+    train_images = rng.integers(0, 256, (8, 8, 8, 3), dtype=np.uint8)
+    test_images = rng.integers(0, 256, (6, 8, 8, 3), dtype=np.uint8)
+    scores = baselines(train_images, train_labels, test_images, test_labels)
+    report = evaluate_classifier(constant_image_model(), (test_images, test_labels),
+                                 ["cat", "dog", "bird"])
+    assert report.accuracy == pytest.approx(0.5) == scores["majority_class_accuracy"]
+
+    with tracked_run(experiment, tracking_uri=store) as run:
+        for epoch in range(3):
+            log_epoch(epoch, {"loss": 1.0 - epoch / 10, "accuracy": 0.3, "val_loss": 1.1,
+                              "val_accuracy": 0.3, "lr": 1e-3}, phase=1 + epoch // 2)
+        warning = log_evaluation(report, "test", scores)
+        # A model that beats its (here made-up) majority class gets no warning.
+        assert log_evaluation(report, "val", {**scores, "majority_class_accuracy": 0.2}) is None
+        set_run_description(run_description(
+            "**toy**: tiny at 8 px", report, "test", scores, facts=["8 training images"],
+            model_lines=["Saved model: `model.keras`"]))
+
+    finished = client.get_run(run.info.run_id)
+    metrics = finished.data.metrics
+    assert set(metrics) == {
+        "epoch/loss", "epoch/accuracy", "epoch/val_loss", "epoch/val_accuracy", "lr", "phase",
+        *(f"{split}/{name}" for split in ("test", "val") for name in (
+            "accuracy", "top_2_accuracy", "macro_f1", "majority_class_accuracy",
+            "logistic_accuracy"))}
+    assert metric_steps(client, run.info.run_id, "epoch/loss") == [0, 1, 2]
+    assert [m.value for m in sorted(client.get_metric_history(run.info.run_id, "phase"),
+                                    key=lambda m: m.step)] == [1, 1, 2]
+    assert metrics["test/majority_class_accuracy"] == pytest.approx(0.5)
+    # The learning curves are the first charts on the run page.
+    assert ui_chart_order(metrics)[:4] == [
+        "epoch/accuracy", "epoch/loss", "epoch/val_accuracy", "epoch/val_loss"]
+    assert ui_chart_order(metrics)[-2:] == ["lr", "phase"]
+
+    # Per-class scores: a table (pandas' "split" layout), not metrics.
+    table = mlflow.artifacts.load_dict(
+        f"{finished.info.artifact_uri}/evaluation/test_per_class.json")
+    assert table["columns"] == ["class", "precision", "recall", "f1", "support"]
+    assert table["data"][1][0] == "dog" and table["data"][1][1] == pytest.approx(0.5)
+    assert [row[4] for row in table["data"]] == [2, 3, 1]
+    assert "evaluation/test_per_class.json" in finished.data.tags["mlflow.loggedArtifacts"]
+    # A resumed run that evaluates again replaces the table (log_table alone appends).
+    with tracked_run(experiment, tracking_uri=store, run_id=run.info.run_id):
+        log_evaluation(report, "test", scores)
+    assert mlflow.artifacts.load_dict(
+        f"{finished.info.artifact_uri}/evaluation/test_per_class.json") == table
+
+    tags = finished.data.tags
+    assert warning and tags["zoo.warning.test"] == warning
+    assert "does not beat the majority-class rate 0.5000" in warning
+    assert "zoo.warning.val" not in tags
+    text = mlflow.artifacts.load_text(f"{finished.info.artifact_uri}/evaluation/test.txt")
+    assert "WARNING:" in text and "logistic regression on 8x8x3 pixels" in text
+
+    description = tags["mlflow.note.content"]
+    assert description.startswith("**toy**: tiny at 8 px")
+    assert "| this model | **0.5000** |" in description
+    assert "| majority class (`dog`) | 0.5000 |" in description
+    assert "**Warning:**" in description and "`model.keras`" in description
+
+
 # ---------------------------------------------------------------------------
 # how runs end
 

@@ -32,4 +32,5 @@ def test_transfer_digits_runs_and_logs(tmp_path, monkeypatch, capsys):
     assert sorted(r.info.run_name for r in runs) == [
         "pretrain-0to4", "scratch-5to9-draw1", "transfer-5to9-draw1"]
     assert all(r.info.status == "FINISHED" for r in runs)
-    assert all("final_test_accuracy" in r.data.metrics for r in runs)
+    assert all("test/accuracy" in r.data.metrics for r in runs)
+    assert all("test/majority_class_accuracy" in r.data.metrics for r in runs)

@@ -97,6 +97,9 @@ def test_failed_trials_become_failed_runs_and_the_search_goes_on(
     assert result.final is not None and result.final.split == "test"
     version = client.get_model_version_by_alias("digits", "candidate")
     assert version.run_id == result.parent_run_id
+    # Its evaluation comes with the baselines.
+    parent_metrics = client.get_run(result.parent_run_id).data.metrics
+    assert {"test/accuracy", "test/majority_class_accuracy"} <= set(parent_metrics)
 
 
 def test_median_rule_stops_a_hopeless_trial(store, search_options, children_of):

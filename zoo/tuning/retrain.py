@@ -74,7 +74,7 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
     import mlflow
 
     from zoo import tracking
-    from zoo.evaluation import evaluate_classifier
+    from zoo.evaluation import dataset_baselines, evaluate_classifier
     from zoo.tracking.reports import log_evaluation, log_learning_curves
     from zoo.training import train_classifier
 
@@ -86,9 +86,11 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
                               verbose=0)
     log_learning_curves(result)
     mlflow.log_dict(config.to_dict(), "best_config.json")
-    report = evaluate_classifier(result.model, test if test is not None else val, class_names)
+    evaluated = test if test is not None else val
+    report = evaluate_classifier(result.model, evaluated, class_names)
     split = "test" if test is not None else "val"
-    log_evaluation(report, split)
+    # Baselines fitted on the data the model was trained on.
+    log_evaluation(report, split, dataset_baselines(data, {split: evaluated})[split])
     example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
     info = tracking.log_keras_model(result.model, example)
     mlflow.log_text(json.dumps(class_names), "class_names.json")
