@@ -114,3 +114,23 @@ def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, 
     probabilities = result.model.predict(images, verbose=0)
     assert probabilities.dtype == np.float32
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_best_weights_are_restored_without_a_checkpoint_folder(tiny_data):
+    """Retraining (tuning) and the transfer recipe train with no checkpoint_dir:
+    their model must still be the best epoch's, not the last one's."""
+    import keras
+
+    train, val = tiny_data
+    # On ResNet50's large random features this learning rate makes the
+    # validation loss bounce: the last epoch is not the best one.
+    config = _config(epochs=5, fine_tune_blocks=0, patience=10, learning_rate=0.05)
+    result = train_classifier(config, train, val, 3, verbose=0)
+    model = result.model
+    model.compile(loss=keras.losses.CategoricalCrossentropy())
+    one_hot = val.map(lambda x, y: (x, keras.ops.one_hot(y, 3)))
+    restored_loss = model.evaluate(one_hot, verbose=0)
+    best = min(result.history["val_loss"])
+    assert result.best_epoch == result.history["val_loss"].index(best)
+    assert result.history["val_loss"][-1] > best + 1.0  # else this test shows nothing
+    np.testing.assert_allclose(restored_loss, best, rtol=1e-4, atol=1e-4)
