@@ -127,7 +127,7 @@ def slug(text: str) -> str:
 def main(argv=None):
     args = parse_args(argv)
     from zoo.data import load_classification, load_test
-    from zoo.evaluation import evaluate_classifier
+    from zoo.classification.evaluation import evaluate_classifier
     from zoo.training import dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking

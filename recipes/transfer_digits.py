@@ -90,7 +90,7 @@ def tracked_training(name, config, train, val, test, class_names, args):
     import mlflow
 
     from zoo import tracking
-    from zoo.evaluation import evaluate_classifier
+    from zoo.classification.evaluation import evaluate_classifier
     from zoo.tracking.reports import log_evaluation, log_learning_curves
     from zoo.training import train_classifier
 

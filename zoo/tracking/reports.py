@@ -17,7 +17,7 @@ def log_evaluation(report, split: str) -> None:
     """Scores, confusion matrix and misclassified images of one split."""
     import mlflow
 
-    from zoo.plots import confusion_matrix_figure, misclassified_grid_figure
+    from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
     mlflow.log_metrics(report.metrics(prefix=f"final_{split}_"))
     mlflow.log_text(json.dumps(report.to_dict(), indent=1), f"evaluation/{split}.json")
@@ -30,7 +30,7 @@ def log_evaluation(report, split: str) -> None:
 
 def log_learning_curves(result) -> None:
     """Loss and accuracy per epoch, both phases, the phase boundary marked."""
-    from zoo.plots import learning_curves_figure
+    from zoo.classification.plots import learning_curves_figure
 
     boundaries = [result.phase_boundary] if result.phase_boundary else []
     log_plot(learning_curves_figure(result.history, phase_boundaries=boundaries),

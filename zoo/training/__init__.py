@@ -7,14 +7,13 @@
     checkpoint.py     atomic per-epoch checkpoints for exact resume
 """
 
+from zoo.classification.classifier import feature_extractor, head_model
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
 from zoo.training.heads import HeadResult, attach_head, train_head, train_heads
 from zoo.training.trainer import (
     TrainResult,
-    feature_extractor,
-    head_model,
     make_strategy,
     train_classifier,
 )

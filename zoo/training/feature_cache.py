@@ -194,8 +194,7 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
         if entry is None:
             hit = False
             if extractor is None:
-                from zoo.classifier import create_classifier
-                from zoo.training.trainer import feature_extractor
+                from zoo.classification.classifier import create_classifier, feature_extractor
 
                 if model is None:
                     import keras

@@ -2,7 +2,7 @@
 
     zoo predict MODEL IMAGE_OR_FOLDER... [--top-k K] [--csv OUT]
 
-    >>> from zoo.predict import predict_paths
+    >>> from zoo.classification.predict import predict_paths
     >>> for p in predict_paths("flowers.keras", ["photos/"], top_k=3):
     ...     print(p.path, p.labels[0], p.probabilities[0])
 

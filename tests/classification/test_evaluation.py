@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from zoo.errors import ZooError
-from zoo.evaluation import (
+from zoo.classification.evaluation import (
     EvaluationError,
     evaluate_classifier,
     effective_top_k,
     metric_safe_class_names,
 )
-from zoo.plots import (
+from zoo.classification.plots import (
     confusion_matrix_figure,
     learning_curves_figure,
     misclassified_grid_figure,

@@ -17,7 +17,7 @@ through `sklearn.metrics`, so they match what scikit-learn users expect:
   4 classes top-3, 3 classes top-2 and 2 classes no top-k at all. The metric
   key names the k used (`top_4_accuracy`), so it is never ambiguous.
 * the first `max_misclassified` wrong predictions, in data order, are kept
-  with their images for `zoo.plots.misclassified_grid_figure`.
+  with their images for `zoo.classification.plots.misclassified_grid_figure`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from PIL import Image
 
 import zoo
 from zoo.errors import ZooError
-from zoo.predict import (
+from zoo.classification.predict import (
     CLASS_NAMES_FILE,
     add_predict_command,
     load_model_and_class_names,
