@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Command groups that live beside the code they drive; each module keeps
     # its heavy imports inside its handlers.
     from zoo.data.cli import add_data_commands
-    from zoo.classification.predict import add_predict_command
+    from zoo.classification.predict_cli import add_predict_command
     from zoo.tracking import add_ui_command
     from zoo.tuning.cli import add_tune_command
 

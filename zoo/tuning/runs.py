@@ -26,7 +26,7 @@ import math
 import time
 from pathlib import Path
 
-from zoo.tuning.files import read_json, update_json
+from zoo.files import read_json, update_json
 
 _log = logging.getLogger(__name__)
 
