@@ -28,20 +28,13 @@ from pathlib import Path
 import zoo
 from zoo.backbones import BACKBONES, backbone_info, list_backbones
 from zoo.errors import ZooError
+from zoo.text import format_table
 
 EXIT_USAGE = 2
 
 
 def _human_count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}K"
-
-
-def format_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------

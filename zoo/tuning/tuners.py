@@ -24,7 +24,7 @@ import keras_tuner
 from keras_tuner.src.engine import tuner_utils
 
 from zoo.tuning.errors import TuningError
-from zoo.tuning.runs import MISSING, SearchRuns, trial_run_name
+from zoo.tuning.run_tree import MISSING, SearchRuns, trial_run_name
 from zoo.tuning.stopping import EpochHistory, MedianStopping
 
 TUNERS = ("random", "hyperband", "bayesian")
@@ -285,7 +285,7 @@ def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
         max_trials: trials at most (random and bayesian).
         max_epochs: Hyperband's largest budget per trial.
         seed: the oracle's random seed.
-        runs: the MLflow run tree (zoo.tuning.runs.SearchRuns).
+        runs: the MLflow run tree (zoo.tuning.run_tree.SearchRuns).
         max_consecutive_failed_trials: the search gives up after this many
             failures in a row (one failure never ends it).
         hyperband_factor: Hyperband's reduction factor.
