@@ -33,7 +33,8 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
-from zoo.tuning.cli import add_search_arguments, run  # noqa: E402
+from zoo.tuning.cli import run  # noqa: E402
+from zoo.tuning.options import add_search_arguments  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -9,8 +9,8 @@
 
 `add_tune_command(subparsers)` adds it to the `zoo` command; `python -m
 zoo.tuning.cli ...` runs it alone (what the launcher starts). The recipe
-recipes/tune_classifier.py takes the same arguments (`add_search_arguments`,
-from options.py).
+recipes/tune_classifier.py takes the same arguments (`add_search_arguments` in
+options.py).
 Heavy imports (TensorFlow, keras-tuner, MLflow) happen in the handler, after
 the chief/worker environment is set.
 """
@@ -21,12 +21,8 @@ import argparse
 import sys
 
 from zoo.errors import ZooError
-from zoo.tuning.options import add_search_arguments, options_from_args, options_to_argv
+from zoo.tuning.options import add_search_arguments, options_from_args
 from zoo.tuning.result import format_result, load_result
-
-# Imported by the recipe and the tests from here, `zoo tune`'s module.
-__all__ = ["add_search_arguments", "add_tune_command", "main", "options_from_args",
-           "options_to_argv", "run"]
 
 EXIT_USAGE = 2
 
