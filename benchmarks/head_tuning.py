@@ -50,7 +50,7 @@ from zoo.training import (  # noqa: E402
     compute_features,
     train_heads,
 )
-from zoo.training.trainer import feature_extractor  # noqa: E402
+from zoo.classification.classifier import feature_extractor  # noqa: E402
 
 EPOCHS = 5
 

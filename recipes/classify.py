@@ -164,8 +164,12 @@ def main(argv=None):
     # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
     strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
     from zoo.data import load_classification, load_test
-    from zoo.evaluation import (beats_majority_class, dataset_baselines, evaluate_classifier,
-                                format_baselines)
+    from zoo.classification.evaluation import (
+        beats_majority_class,
+        dataset_baselines,
+        evaluate_classifier,
+        format_baselines,
+    )
     from zoo.training import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking

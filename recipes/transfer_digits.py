@@ -31,6 +31,7 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo.text import format_table  # noqa: E402
 from zoo.training import TrainConfig  # noqa: E402
 
 EXPERIMENT = "transfer_digits"
@@ -91,7 +92,7 @@ def from_scratch(config: TrainConfig, epochs: int) -> TrainConfig:
 def tracked_training(name, config, train, val, test, class_names, args):
     """Train, evaluate on the test split, log to MLflow; return the accuracy."""
     from zoo import tracking
-    from zoo.evaluation import dataset_baselines, evaluate_classifier
+    from zoo.classification.evaluation import dataset_baselines, evaluate_classifier
     from zoo.tracking.reports import log_epoch, log_evaluation, log_learning_curves
     from zoo.training import train_classifier
 
@@ -158,11 +159,11 @@ def main(argv=None):
     transfer_mean, scratch_mean = (float(np.mean(column)) for column in zip(*results))
     print(f"\nTest accuracy on digits 5-9, {args.per_class} labels per class "
           f"({args.repeats} draws):")
-    print("  draw   from 0-4 backbone   from scratch")
-    for draw, (t, s) in enumerate(results, start=1):
-        print(f"  {draw:<6} {t:<19.3f} {s:.3f}")
-    print(f"  mean   {transfer_mean:<19.3f} {scratch_mean:.3f}   "
-          f"(transfer - scratch: {transfer_mean - scratch_mean:+.3f})")
+    rows = [(draw, f"{t:.3f}", f"{s:.3f}") for draw, (t, s) in enumerate(results, start=1)]
+    rows.append(("mean", f"{transfer_mean:.3f}", f"{scratch_mean:.3f}"))
+    print(format_table(rows, ["draw", "from 0-4 backbone", "from scratch"], align="lrr",
+                       indent="  "))
+    print(f"  transfer - scratch: {transfer_mean - scratch_mean:+.3f}")
     print(f"Runs are in the MLflow experiment '{EXPERIMENT}': zoo ui")
     return transfer_mean, scratch_mean
 

@@ -35,7 +35,8 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
 from zoo.arguments import exit_on_bad_arguments  # noqa: E402
-from zoo.tuning.cli import add_search_arguments, check_search_arguments, run  # noqa: E402
+from zoo.tuning.cli import run  # noqa: E402
+from zoo.tuning.options import add_search_arguments, check_search_arguments  # noqa: E402
 
 
 def parse_args(argv=None):

@@ -35,10 +35,10 @@ except PackageNotFoundError:  # a source tree that is not installed
 
 # Public name -> module that defines it, imported on first access.
 _LAZY = {
-    "create_backbone": "zoo.classifier",
-    "create_classifier": "zoo.classifier",
-    "get_backbone": "zoo.classifier",
-    "unfreeze_last_blocks": "zoo.classifier",
+    "create_backbone": "zoo.classification.classifier",
+    "create_classifier": "zoo.classification.classifier",
+    "get_backbone": "zoo.classification.classifier",
+    "unfreeze_last_blocks": "zoo.classification.classifier",
 }
 
 __getattr__, __dir__ = lazy_attributes("zoo", globals(), _LAZY)

@@ -27,20 +27,13 @@ import zoo
 from zoo.backbones import BACKBONES, backbone_info, list_backbones
 from zoo.errors import ZooError
 from zoo.quiet import quiet_tensorflow
+from zoo.text import format_table
 
 EXIT_USAGE = 2
 
 
 def _human_count(n: int) -> str:
     return f"{n / 1e6:.1f}M" if n >= 1e6 else f"{n / 1e3:.0f}K"
-
-
-def format_table(rows: list[list[str]], header: list[str]) -> str:
-    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths)).rstrip()]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
-    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------
@@ -217,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Command groups that live beside the code they drive; each module keeps
     # its heavy imports inside its handlers.
     from zoo.data.cli import add_data_commands
-    from zoo.predict import add_predict_command
+    from zoo.classification.predict_cli import add_predict_command
     from zoo.tracking import add_ui_command
     from zoo.tuning.cli import add_tune_command
 

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from zoo.classifier import get_backbone
+from zoo.classification.classifier import get_backbone
 from zoo.training import FeatureCache, TrainConfig, train_classifier
-from zoo.training.trainer import feature_extractor, head_model
 
 
 def _config(**overrides):
@@ -39,7 +38,7 @@ def test_frozen_layers_and_batchnorm_statistics_do_not_change(tiny_data, tmp_pat
     train, val = tiny_data
     config = _config(epochs=0, fine_tune_blocks=1, fine_tune_epochs=1)
     keras.utils.set_random_seed(config.seed)
-    from zoo.classifier import create_classifier
+    from zoo.classification.classifier import create_classifier
 
     reference = create_classifier("resnet50", 3, weights=None, input_shape=32)
     before = _snapshot(reference)
@@ -77,18 +76,6 @@ def test_feature_cache_is_hit_on_the_second_run_and_missed_on_new_data(tiny_data
     third = train_classifier(config, changed, val, 3, feature_cache=cache, verbose=0)
     assert third.feature_cache_hit is False
     assert len([p for p in cache.directory.iterdir() if not p.name.startswith(".")]) == 3
-
-
-def test_feature_model_and_head_model_compose_to_the_classifier(tmp_path):
-    from zoo.classifier import create_classifier
-
-    model = create_classifier("mobilenet_v3_small", 4, weights=None, input_shape=32,
-                              head="mlp", hidden_units=8)
-    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
-    composed = head_model(model)(feature_extractor(model)(images))
-    np.testing.assert_allclose(np.asarray(composed), model.predict(images, verbose=0),
-                               rtol=1e-5, atol=1e-6)
-    assert get_backbone(model).trainable is False
 
 
 def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, tmp_path):

@@ -28,7 +28,7 @@ def store(tmp_path):
 @pytest.fixture
 def search_options(store):
     """search_options(**changes) -> SearchOptions for a tiny search in this test's store."""
-    from zoo.tuning.search import SearchOptions
+    from zoo.tuning.options import SearchOptions
 
     uri, project = store
 

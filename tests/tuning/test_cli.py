@@ -2,7 +2,8 @@
 
 import argparse
 
-from zoo.tuning.cli import add_tune_command, main, options_from_args, options_to_argv
+from zoo.tuning.cli import add_tune_command, main
+from zoo.tuning.options import options_from_args, options_to_argv
 
 
 def parse(argv):

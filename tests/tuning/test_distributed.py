@@ -2,6 +2,7 @@
 does (`zoo tune --launch-workers 2`): an MLflow server on a SQLite store, one
 chief oracle and two workers, tiny heads on cached features."""
 
+import json
 import subprocess
 import sys
 
@@ -21,9 +22,13 @@ def test_launch_workers_runs_chief_and_two_workers_into_one_tree(
                           timeout=500)
     logs = "\n".join(p.read_text()[-2000:] for p in sorted((project / "logs").glob("*.log")))
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:] + logs
-    # Progress from both workers as it happened, then the chief's leaderboard.
+    # Progress from both workers as it happened, then the chief's leaderboard,
+    # read from the result file the chief wrote (never scraped from its log).
     assert "tuner0: [" in done.stdout and "tuner1: [" in done.stdout, done.stdout
     assert "Leaderboard (6 trials" in done.stdout, done.stdout
+    result = json.loads((project / "search_result.json").read_text())
+    assert len(result["leaderboard"]) == 6
+    assert f"MLflow parent run: {result['parent_run_id']}" in done.stdout
 
     runs = all_runs(uri)  # the server is gone; the SQLite file has everything
     assert not [r for r in runs if r.info.status == "RUNNING"], logs
@@ -44,7 +49,6 @@ def test_a_worker_killed_mid_trial_and_started_again_finishes_its_trial(
         store, children_of, all_runs, subprocess_env, tmp_path):
     """What the README tells a person whose worker died: start it again with
     the same id. The chief's oracle hands it its unfinished trial back."""
-    import json
     import signal
     import time
 

@@ -4,6 +4,7 @@ search; benchmarks/tuning_memory.py measures the RSS itself)."""
 
 import gc
 
+from zoo.compat import custom_gradient_registry
 from zoo.tuning.search import run_search
 
 
@@ -15,9 +16,7 @@ def live_graphs() -> int:
 
 
 def custom_gradients() -> int:
-    from tensorflow.python.framework import ops
-
-    return sum(name.startswith("CustomGradient-") for name in ops._gradient_registry._registry)
+    return sum(name.startswith("CustomGradient-") for name in custom_gradient_registry())
 
 
 def test_graphs_and_gradients_of_finished_trials_are_released(search_options):

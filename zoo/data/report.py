@@ -13,6 +13,8 @@ import statistics
 import threading
 from collections import Counter
 
+from zoo.text import format_table
+
 logger = logging.getLogger("zoo.data")
 
 MAX_LISTED = 5
@@ -118,12 +120,14 @@ class DataReport:
         lines = [f"{_printable(self.root)}: {self.kind}"
                  + (f" ({self.layout})" if self.layout else "")]
         lines.append(f"  kept {self.kept} {unit} in {len(self.counts)} groups:")
-        width = max((len(_printable(g)) for g in self.counts), default=0)
-        lines += [f"    {_printable(g).ljust(width)}  {n}" for g, n in self.counts.items()]
+        if self.counts:
+            lines.append(format_table([(_printable(g), n) for g, n in self.counts.items()],
+                                      indent="    "))
         if self.skipped:
             lines.append(f"  skipped {len(self.skipped)} files:")
-            for category, n in Counter(s.category for s in self.skipped).most_common():
-                lines.append(f"    {n:5d}  {category}")
+            by_category = Counter(s.category for s in self.skipped).most_common()
+            lines.append(format_table([(n, category) for category, n in by_category],
+                                      align="rl", indent="    "))
             lines.append(f"  first {min(max_listed, len(self.skipped))} skipped:")
             lines += [f"    {_printable(s.path)}: {_printable(s.reason)}"
                       for s in self.skipped[:max_listed]]
@@ -134,9 +138,9 @@ class DataReport:
             lines += [f"    {_printable(n)}" for n in self.notes]
         stats = self.size_stats()
         if stats:
-            lines.append("  image size      min  median     max")
-            for name, (low, mid, high) in stats.items():
-                lines.append(f"    {name:<9}{low:>8}{mid:>8}{high:>8}")
+            lines.append(format_table([(name, *values) for name, values in stats.items()],
+                                      ["image size", "min", "median", "max"], align="lrrr",
+                                      indent="  "))
         return "\n".join(lines)
 
     def log(self) -> None:

@@ -58,7 +58,7 @@ def list_files(folder: str, report: DataReport, recursive: bool = True) -> list[
         if entry.is_dir(follow_symlinks=False):
             if recursive:
                 paths += list_files(entry.path, report, recursive=True)
-        elif _is_regular_file(entry, report):
+        elif is_regular_file(entry.path, report):
             paths.append(entry.path)
     return paths
 
@@ -108,14 +108,23 @@ def _entries(folder: str, report: DataReport) -> list[os.DirEntry]:
     return kept
 
 
-def _is_regular_file(entry: os.DirEntry, report: DataReport) -> bool:
+def is_regular_file(path: str, report: DataReport) -> bool:
+    """Whether `path` is a regular file (after links), without opening it.
+
+    Sockets, FIFOs and devices are recorded as skipped: opening a FIFO would
+    block forever.
+
+    Args:
+        path: the file.
+        report: where a skipped path is recorded.
+    """
     try:
-        mode = os.stat(entry.path).st_mode
+        mode = os.stat(path).st_mode
     except OSError as exc:
-        report.skip(entry.path, "unreadable", f"cannot read ({exc.strerror or exc})")
+        report.skip(path, "unreadable", f"cannot read ({exc.strerror or exc})")
         return False
     if not stat.S_ISREG(mode):
-        report.skip(entry.path, "not a regular file", "not a regular file (socket, FIFO or device)")
+        report.skip(path, "not a regular file", "not a regular file (socket, FIFO or device)")
         return False
     return True
 

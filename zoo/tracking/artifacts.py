@@ -14,6 +14,7 @@ import shutil
 import tempfile
 from collections.abc import Mapping
 
+from zoo.compat import create_mlflow_example_folder_first
 from zoo.tracking.errors import TrackingError
 from zoo.tracking.params import flatten_config
 
@@ -163,32 +164,10 @@ def log_keras_model(model, input_example, name: str = "model",
 
     example = np.asarray(input_example)[:MAX_EXAMPLE_ROWS]
     signature = infer_signature(example, model.predict(example, verbose=0))
-    _create_example_folder_first()
+    create_mlflow_example_folder_first()
     return mlflow.keras.log_model(model, name=name, signature=signature, input_example=example,
                                   registered_model_name=registered_model_name,
                                   **log_model_kwargs)
-
-
-def _create_example_folder_first() -> None:
-    """Work around mlflow/mlflow#16183 (open in MLflow 3.17).
-
-    mlflow.keras.save_model writes input_example.json before it creates the
-    model's folder, so log_model with an input example fails with
-    FileNotFoundError. Wrapping the writer to create the folder first is
-    harmless once MLflow fixes the order.
-    """
-    import mlflow.keras.save as keras_save
-
-    write_example = keras_save._save_example
-    if getattr(write_example, "creates_folder", False):
-        return
-
-    def write_example_into_new_folder(mlflow_model, input_example, path):
-        os.makedirs(path, exist_ok=True)
-        return write_example(mlflow_model, input_example, path)
-
-    write_example_into_new_folder.creates_folder = True
-    keras_save._save_example = write_example_into_new_folder
 
 
 def _source_text(source) -> str:

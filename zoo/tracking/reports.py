@@ -68,9 +68,9 @@ def headline_metrics(report, split: str, baselines: Mapping | None = None) -> di
     """The scores worth a chart: accuracy, top-k, macro F1 and the baselines.
 
     Args:
-        report: a zoo.evaluation.EvaluationReport.
+        report: a zoo.classification.evaluation.EvaluationReport.
         split: "val" or "test"; the metrics' section.
-        baselines: what zoo.evaluation.baselines returned for that split.
+        baselines: what zoo.classification.evaluation.baselines returned for that split.
     """
     values = {f"{split}/accuracy": float(report.accuracy)}
     if report.top_k is not None:
@@ -97,9 +97,9 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     """Scores, per-class table, confusion matrix and misclassified images of one split.
 
     Args:
-        report: a zoo.evaluation.EvaluationReport.
+        report: a zoo.classification.evaluation.EvaluationReport.
         split: "val" or "test".
-        baselines: what zoo.evaluation.baselines returned for that split;
+        baselines: what zoo.classification.evaluation.baselines returned for that split;
             when the model does not beat its majority class, the run gets the
             tag `zoo.warning.<split>` saying so.
 
@@ -108,8 +108,8 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     """
     import mlflow
 
-    from zoo.evaluation import baseline_warning, format_baselines
-    from zoo.plots import confusion_matrix_figure, misclassified_grid_figure
+    from zoo.classification.evaluation import baseline_warning, format_baselines
+    from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
     mlflow.log_metrics(headline_metrics(report, split, baselines))
     _log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
@@ -158,7 +158,7 @@ def _log_table(table: dict, artifact_file: str) -> None:
 
 def log_learning_curves(result) -> None:
     """Loss and accuracy per epoch, both phases, the phase boundary marked."""
-    from zoo.plots import learning_curves_figure
+    from zoo.classification.plots import learning_curves_figure
 
     boundaries = [result.phase_boundary] if result.phase_boundary else []
     log_plot(learning_curves_figure(result.history, phase_boundaries=boundaries),
@@ -173,7 +173,7 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
         title: the first line, e.g. "**digits**: mobilenet_v3_small at 32 px".
         report: the EvaluationReport of the split to headline.
         split: its name, e.g. "test".
-        baselines: what zoo.evaluation.baselines returned for that split.
+        baselines: what zoo.classification.evaluation.baselines returned for that split.
         facts: more lines under the title (data size, weights...).
         model_lines: where the model is: file, MLflow URI, registered version.
     """

@@ -9,6 +9,7 @@
     heads.py          heads trained alone on cached features (head tuning)
 """
 
+from zoo.classification.classifier import feature_extractor, head_model
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
@@ -22,8 +23,6 @@ from zoo.training.loop import (
 from zoo.training.heads import HeadResult, attach_head, train_head, train_heads
 from zoo.training.trainer import (
     TrainResult,
-    feature_extractor,
-    head_model,
     make_strategy,
     train_classifier,
 )

@@ -30,6 +30,7 @@ import warnings
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.files import atomic_directory, atomic_write_text
 
 LATEST = "latest"
 BEST = "best.weights.h5"
@@ -41,15 +42,6 @@ STATE = "state.json"
 
 class CheckpointError(ZooError):
     """No intact checkpoint where one was expected, or one that does not fit."""
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
 
 
 def _sha256(path: Path) -> str:
@@ -149,18 +141,13 @@ class Checkpointer:
 
     def save(self, objects: dict, state: dict) -> Path:
         """Write `objects` (name -> model, optimizer, variable...) and `state`."""
-        self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{int(state['epoch']):04d}"
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=self.directory))
-        try:
+        target = self.directory / name
+        # An existing folder is a retried epoch after a crash between the
+        # rename and `latest`: it is replaced.
+        with atomic_directory(target) as staging:
             _write(staging, objects, state)
-            target = self.directory / name
-            if target.exists():  # a retried epoch after a crash between rename and `latest`
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        _atomic_write_text(self.directory / LATEST, name)
+        atomic_write_text(self.directory / LATEST, name)
         self._prune(keep_name=name)
         return target
 
@@ -175,7 +162,7 @@ class Checkpointer:
         os.close(fd)
         try:
             model.save_weights(tmp)
-            _atomic_write_text(self.directory / BEST_DIGEST, _sha256(Path(tmp)))
+            atomic_write_text(self.directory / BEST_DIGEST, _sha256(Path(tmp)))
             os.replace(tmp, self.directory / BEST)
         finally:
             if os.path.exists(tmp):

@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from zoo.files import atomic_directory
 
 # Entries up to this size stay in memory within a process, e.g. across the
 # trials of a tuner search; larger ones are memory-mapped from disk.
@@ -136,17 +136,9 @@ class FeatureCache:
 
     def put(self, key: str, entry: Features) -> None:
         """Write an entry atomically: a half-written entry is never read."""
-        self.directory.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=self.directory))
-        try:
+        with atomic_directory(self._path(key)) as staging:
             np.save(staging / "features.npy", entry.features, allow_pickle=False)
             np.save(staging / "labels.npy", entry.labels, allow_pickle=False)
-            target = self._path(key)
-            if target.exists():
-                shutil.rmtree(target)
-            os.replace(staging, target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         if entry.features.nbytes <= self.memory_budget:
             self._memory[key] = entry
 
@@ -194,8 +186,7 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
         if entry is None:
             hit = False
             if extractor is None:
-                from zoo.classifier import create_classifier
-                from zoo.training.trainer import feature_extractor
+                from zoo.classification.classifier import create_classifier, feature_extractor
 
                 if model is None:
                     import keras

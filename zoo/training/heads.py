@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.classifier import apply_head
+from zoo.classification.classifier import apply_head
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import CachedFeatures, Features
 from zoo.training.trainer import compile_for_training

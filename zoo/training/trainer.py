@@ -26,7 +26,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.classifier import create_classifier, get_backbone, unfreeze_last_blocks
+from zoo.classification.classifier import (
+    create_classifier,
+    head_model,
+    unfreeze_last_blocks,
+)
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.config import TrainConfig
 from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
@@ -150,29 +154,6 @@ class _Data:
     def features_validation(self, features):
         ds = tf.data.Dataset.from_tensor_slices((features.features, features.labels))
         return ds.batch(self.config.batch_size).map(self._one_hot)
-
-
-def _head_layers(model):
-    """The layers after the backbone: the head that phase 1 trains."""
-    backbone = get_backbone(model)
-    index = model.layers.index(backbone)
-    return model.layers[index + 1:]
-
-
-def feature_extractor(model):
-    """The classifier up to its pooled backbone features."""
-    first_head_layer = _head_layers(model)[0]
-    return keras.Model(model.input, first_head_layer.input, name="feature_extractor")
-
-
-def head_model(model):
-    """A model of the classifier's own head layers (shared weights) on features."""
-    backbone = get_backbone(model)
-    features = keras.Input((backbone.output_shape[-1],), name="features")
-    x = features
-    for layer in _head_layers(model):
-        x = layer(x)
-    return keras.Model(features, x, name="head")
 
 
 def compile_for_training(model, learning_rate, config: TrainConfig):

@@ -15,11 +15,12 @@ Where things live, one job per file:
     hypermodel.py   ClassifierHyperModel: build(hp), fit(hp, model, ...)
     tuners.py       random / hyperband / bayesian with zoo's trial loop
     stopping.py     the median stopping rule and its per-epoch history
-    runs.py         the MLflow run tree: parent, trial-NNNN children, leaderboard
+    run_tree.py     the MLflow run tree: parent, trial-NNNN children, leaderboard
     retrain.py      the best configuration trained again, evaluated, registered
+    options.py      SearchOptions and its command line, both ways
     search.py       run_search(): the whole search, step by step
+    result.py       SearchResult, its file in the project dir, the final report
     distributed.py  chief / workers / local launcher, MLflow server
-    files.py        JSON files in the project dir: atomic writes, locks
     cli.py          `zoo tune`
     errors.py       TuningError
 
@@ -44,9 +45,9 @@ _LAZY = {
     "MedianStopping": "zoo.tuning.stopping",
     "median_rule_stops": "zoo.tuning.stopping",
     "EpochHistory": "zoo.tuning.stopping",
-    "SearchRuns": "zoo.tuning.runs",
-    "SearchOptions": "zoo.tuning.search",
-    "SearchResult": "zoo.tuning.search",
+    "SearchRuns": "zoo.tuning.run_tree",
+    "SearchOptions": "zoo.tuning.options",
+    "SearchResult": "zoo.tuning.result",
     "run_search": "zoo.tuning.search",
     "launch_local_search": "zoo.tuning.distributed",
     "start_mlflow_server": "zoo.tuning.distributed",

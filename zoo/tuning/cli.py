@@ -9,7 +9,8 @@
 
 `add_tune_command(subparsers)` adds it to the `zoo` command; `python -m
 zoo.tuning.cli ...` runs it alone (what the launcher starts). The recipe
-recipes/tune_classifier.py takes the same arguments (`add_search_arguments`).
+recipes/tune_classifier.py takes the same arguments (`add_search_arguments` in
+options.py).
 Heavy imports (TensorFlow, keras-tuner, MLflow) happen in the handler, after
 the chief/worker environment is set.
 """
@@ -20,157 +21,10 @@ import argparse
 import sys
 
 from zoo.errors import ZooError
+from zoo.tuning.options import add_search_arguments, check_search_arguments, options_from_args
+from zoo.tuning.result import format_result, load_result
 
 EXIT_USAGE = 2
-
-
-def _csv(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def add_search_arguments(parser: argparse.ArgumentParser) -> None:
-    """The arguments of a search; shared by `zoo tune` and the recipe."""
-    from zoo.tuning.search import SearchOptions
-
-    d = SearchOptions()
-    parser.add_argument("--tuner", choices=["random", "hyperband", "bayesian"], default=d.tuner)
-    parser.add_argument("--max-trials", type=int, default=d.max_trials,
-                        help="trials at most (random, bayesian)")
-    parser.add_argument("--backbones", type=_csv, default=d.backbones,
-                        help="comma-separated names from `zoo list`")
-    parser.add_argument("--data", default=d.data,
-                        help="a folder of class folders, tfds:NAME, or digits/faces")
-    parser.add_argument("--objective", default=d.objective,
-                        help="metric[:min|max]; loss-like names are minimised")
-    parser.add_argument("--epochs", type=int, default=d.epochs,
-                        help="epochs per trial (hyperband: the largest budget)")
-    parser.add_argument("--image-size", type=int, default=d.image_size)
-    parser.add_argument("--batch-size", type=int, default=d.batch_size)
-    parser.add_argument("--weights", default=d.weights,
-                        help="auto (imagenet when available), imagenet, none, or a file")
-    parser.add_argument("--space", action="append", default=[], metavar="NAME=SPEC",
-                        help="fix or narrow a dimension: dropout=0.2, head=linear,mlp, "
-                             "learning_rate=1e-4:1e-2 (repeatable)")
-    parser.add_argument("--project-dir", default=d.project_dir,
-                        help="keras-tuner's project; the same folder again resumes the search")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
-                             "sqlite:///mlflow.db); an http server for --chief/--worker")
-    parser.add_argument("--experiment", default=d.experiment)
-    parser.add_argument("--register", metavar="NAME",
-                        help="register the retrained best model as NAME, alias 'candidate'")
-    parser.add_argument("--retrain-on-all", action="store_true",
-                        help="retrain the best configuration on train + validation")
-    parser.add_argument("--no-retrain", action="store_true",
-                        help="skip retraining the best configuration at the end")
-    parser.add_argument("--no-median-stopping", action="store_true",
-                        help="never stop a trial early")
-    parser.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs,
-                        help="epochs before the median rule may stop a trial")
-    parser.add_argument("--max-failures", type=int, default=d.max_consecutive_failed_trials,
-                        help="give up after this many failed trials in a row")
-    parser.add_argument("--seed", type=int, default=d.seed)
-    parser.add_argument("--verbose", type=int, default=d.verbose, choices=[0, 1, 2])
-    role = parser.add_mutually_exclusive_group()
-    role.add_argument("--chief", action="store_true",
-                      help="serve the oracle of a distributed search (127.0.0.1)")
-    role.add_argument("--worker", type=int, metavar="ID",
-                      help="run trials for the chief; ID = 0, 1, ...")
-    role.add_argument("--launch-workers", type=int, metavar="N",
-                      help="start an MLflow server, the chief and N workers on this machine")
-    parser.add_argument("--oracle-port", type=int, default=None,
-                        help="the chief oracle's port (default 8765; --launch-workers: a free one)")
-
-
-def check_search_arguments(args) -> None:
-    """What can be checked before data and TensorFlow are loaded (see zoo.arguments).
-
-    Raises:
-        zoo.arguments.ArgumentError: naming the option that cannot work.
-    """
-    from zoo.arguments import (
-        ArgumentError,
-        check_backbones,
-        check_classification_source,
-        check_number,
-        check_weights,
-    )
-    from zoo.tuning.space import SearchSpace, parse_override
-
-    check_backbones("--backbones", args.backbones, args.image_size)
-    try:
-        # The space's own checks (names, values, ranges) need no base config.
-        space = SearchSpace(dict(parse_override(text) for text in args.space),
-                            args.backbones, base=None)
-    except ZooError as exc:
-        raise ArgumentError("--space", str(exc)) from None
-    backbones = space.overrides["backbone"]
-    check_backbones("--space", [backbones] if isinstance(backbones, str) else
-                    [b for b in backbones if isinstance(b, str)], args.image_size)
-    check_classification_source("--data", args.data)
-    check_weights("--weights", args.weights)
-    for option, value, low in (("--max-trials", args.max_trials, 1), ("--epochs", args.epochs, 1),
-                               ("--batch-size", args.batch_size, 1),
-                               ("--warmup-epochs", args.warmup_epochs, 0),
-                               ("--max-failures", args.max_failures, 1),
-                               ("--worker", args.worker, 0),
-                               ("--launch-workers", args.launch_workers, 1)):
-        if value is not None:
-            check_number(option, value, low)
-    if args.oracle_port is not None:
-        check_number("--oracle-port", args.oracle_port, 1, 65535)
-
-
-def options_from_args(args):
-    """A SearchOptions from parsed arguments."""
-    from zoo.tuning.search import SearchOptions
-    from zoo.tuning.space import parse_override
-
-    role = "chief" if args.chief else ("worker" if args.worker is not None else "single")
-    return SearchOptions(
-        data=args.data, backbones=list(args.backbones), tuner=args.tuner,
-        max_trials=args.max_trials, objective=args.objective, epochs=args.epochs,
-        image_size=args.image_size, batch_size=args.batch_size, weights=args.weights,
-        space=dict(parse_override(text) for text in args.space),
-        project_dir=args.project_dir, tracking_uri=args.tracking_uri,
-        experiment=args.experiment, role=role, worker_id=args.worker,
-        oracle_port=args.oracle_port, median_stopping=not args.no_median_stopping,
-        warmup_epochs=args.warmup_epochs, retrain=not args.no_retrain,
-        retrain_on_all=args.retrain_on_all, register=args.register, seed=args.seed,
-        max_consecutive_failed_trials=args.max_failures, verbose=args.verbose)
-
-
-def options_to_argv(options, **replace) -> list[str]:
-    """The command line that gives `options` back (without a role), for subprocesses."""
-    import dataclasses
-
-    o = dataclasses.replace(options, **replace)
-    argv = ["--tuner", o.tuner, "--max-trials", str(o.max_trials),
-            "--backbones", ",".join(o.backbones), "--data", o.data,
-            "--objective", o.objective, "--epochs", str(o.epochs),
-            "--image-size", str(o.image_size), "--batch-size", str(o.batch_size),
-            "--weights", str(o.weights), "--project-dir", str(o.project_dir),
-            "--experiment", o.experiment, "--warmup-epochs", str(o.warmup_epochs),
-            "--max-failures", str(o.max_consecutive_failed_trials), "--seed", str(o.seed),
-            "--verbose", str(o.verbose)]
-    for name, spec in o.space.items():
-        if isinstance(spec, tuple):
-            text = f"{spec[0]}:{spec[1]}"
-        elif isinstance(spec, list):
-            text = ",".join(str(v) for v in spec) + ("," if len(spec) == 1 else "")
-        else:
-            text = str(spec)
-        argv += ["--space", f"{name}={text}"]
-    if o.tracking_uri:
-        argv += ["--tracking-uri", o.tracking_uri]
-    if o.oracle_port:
-        argv += ["--oracle-port", str(o.oracle_port)]
-    if o.register:
-        argv += ["--register", o.register]
-    argv += [flag for flag, on in (("--retrain-on-all", o.retrain_on_all),
-                                   ("--no-retrain", not o.retrain),
-                                   ("--no-median-stopping", not o.median_stopping)) if on]
-    return argv
 
 
 def run(args, out=print) -> int:
@@ -181,27 +35,20 @@ def run(args, out=print) -> int:
         from zoo.tuning.distributed import launch_local_search
 
         status = launch_local_search(args.launch_workers, options)
+        if status == 0:
+            # The chief's own result, from the file it wrote into the project.
+            result = load_result(options.project_dir)
+            if result is not None:
+                out(format_result(result, options.objective, options.register))
         out(f"Distributed search ended with status {status}.")
         return status
-    from zoo.tuning.runs import format_leaderboard
     from zoo.tuning.search import run_search
 
     result = run_search(options, progress=out)
     if options.role == "worker":
         out(f"Worker {options.worker_id} done.")
         return 0
-    out(f"\nLeaderboard ({len(result.leaderboard)} trials, best first):")
-    out(format_leaderboard(result.leaderboard))
-    if result.best_hyperparameters:
-        out(f"\nBest {options.objective}: {result.best_score:.4f}")
-    if result.final is not None:
-        final = result.final
-        out(f"Retrained best model: {final.split} accuracy {final.accuracy:.4f}; "
-            f"{final.model_uri}")
-        if final.version is not None:
-            out(f"Registered {options.register} v{final.version} as 'candidate'.")
-    out(f"MLflow parent run: {result.parent_run_id}  (store {result.tracking_uri})")
-    out(f"Open the MLflow UI: zoo ui --tracking-uri {result.tracking_uri}")
+    out(format_result(result, options.objective, options.register))
     return 0
 
 

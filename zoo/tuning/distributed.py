@@ -131,23 +131,26 @@ def launch_local_search(n_workers: int, options, *, timeout: float | None = None
 
     Args:
         n_workers: worker processes, at least 1.
-        options: zoo.tuning.search.SearchOptions (role is set per process).
+        options: zoo.tuning.options.SearchOptions (role is set per process).
         timeout: seconds for the whole search; None waits as long as it takes.
         log_dir: where each process's output goes (default: the project
             directory's `logs/`).
 
     Returns:
-        The chief's exit status (0: the search finished).
+        The chief's exit status (0: the search finished; its result is then
+        in the project directory, see zoo.tuning.result.load_result).
     """
-    from zoo.tuning.cli import options_to_argv
-    from zoo.tuning.runs import SearchRuns
-    from zoo.tuning.search import environment_for_children, python_command
+    from zoo.tuning.options import options_to_argv
+    from zoo.tuning.result import RESULT_FILE
+    from zoo.tuning.run_tree import SearchRuns
 
     if n_workers < 1:
         raise TuningError(f"--launch-workers takes at least 1. Received: {n_workers}")
     project_dir = Path(options.project_dir).resolve()
     log_dir = Path(log_dir or project_dir / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
+    # A result left by an earlier attempt must not pass for this one's.
+    (project_dir / RESULT_FILE).unlink(missing_ok=True)
     server = None
     processes = []
     uri = options.tracking_uri or ""
@@ -183,17 +186,25 @@ def launch_local_search(n_workers: int, options, *, timeout: float | None = None
             if process.returncode:
                 print(f"{name} exited with status {process.returncode}; see "
                       f"{log_dir / (name + '.log')}")
-        # The chief ends with the leaderboard and the retrained model.
-        chief_log = (log_dir / "chief.log").read_text(errors="replace")
-        start = chief_log.find("\nLeaderboard")
-        if start >= 0:
-            print(chief_log[start:].rstrip())
+        # The chief's result is in the project directory (result.RESULT_FILE).
         return chief.returncode
     finally:
         for _, process, log in processes:
             stop_process(process)
             log.close()
         stop_process(server)
+
+
+def python_command() -> list[str]:
+    """How to start `zoo tune` in a new process, without relying on the PATH."""
+    return [sys.executable, "-m", "zoo.tuning.cli"]
+
+
+def environment_for_children() -> dict:
+    """The environment of a chief or worker: ours, with TensorFlow's C++ logs quiet."""
+    env = dict(os.environ)
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
 
 
 class _LogFollower:

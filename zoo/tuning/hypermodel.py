@@ -121,7 +121,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         """The model for one trial: the head alone (cached path) or the classifier."""
-        from zoo.classifier import create_classifier
+        from zoo.classification.classifier import create_classifier
         from zoo.training.heads import build_head
         from zoo.training.trainer import compile_for_training
 

@@ -14,82 +14,11 @@ each worker does 1, 2 and 4, logging child runs under the chief's parent.
 from __future__ import annotations
 
 import dataclasses
-import os
-import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoo.tuning.errors import TuningError
-
-EXPERIMENT = "tune"
-
-
-@dataclass
-class SearchOptions:
-    """Everything a search needs; the command line fills it (zoo.tuning.cli).
-
-    Args:
-        data: a folder of class folders, tfds:NAME, or "digits"/"faces".
-        backbones: the backbones to search over.
-        tuner: "random", "hyperband" or "bayesian".
-        max_trials: trials at most (random, bayesian).
-        objective: metric[:min|max], default val_accuracy (max).
-        epochs: epochs per trial (Hyperband: its largest budget).
-        image_size: input side in pixels.
-        batch_size: default batch size (tunable with space={"batch_size": [...]}).
-        weights: "auto" (ImageNet when available, else none), "imagenet", "none", a file.
-        space: search space overrides; see zoo.tuning.space.
-        project_dir: keras-tuner's project and zoo's run mapping; same
-            folder again = resume.
-        tracking_uri: the MLflow store; an http server for distributed searches.
-        role: "single", "chief" or "worker".
-        worker_id: the worker's number (role "worker").
-        oracle_port: the chief oracle's port on 127.0.0.1.
-        median_stopping, warmup_epochs: the median stopping rule.
-        retrain: train the best configuration again at the end and log it.
-        retrain_on_all: ... on train + validation.
-        register: register the retrained model as NAME (alias candidate).
-        seed: seeds the oracle and every trial.
-        max_consecutive_failed_trials: give up after this many failures in a row.
-        verbose: Keras verbosity inside trials.
-    """
-
-    data: str = "digits"
-    backbones: list = field(default_factory=lambda: ["mobilenet_v3_small", "resnet50"])
-    tuner: str = "random"
-    max_trials: int = 8
-    objective: str = "val_accuracy"
-    epochs: int = 5
-    image_size: int = 32
-    batch_size: int = 32
-    weights: str = "auto"
-    space: dict = field(default_factory=dict)
-    project_dir: str = "runs/tune/search"
-    tracking_uri: str | None = None
-    experiment: str = EXPERIMENT
-    role: str = "single"
-    worker_id: int | None = None
-    oracle_port: int | None = None  # None: 8765, or a free one for --launch-workers
-    median_stopping: bool = True
-    warmup_epochs: int = 2
-    retrain: bool = True
-    retrain_on_all: bool = False
-    register: str | None = None
-    seed: int = 1337
-    max_consecutive_failed_trials: int = 5
-    verbose: int = 0
-
-
-@dataclass
-class SearchResult:
-    """What a search came to (None fields: not this process's job, e.g. a worker)."""
-
-    parent_run_id: str
-    tracking_uri: str
-    leaderboard: list
-    best_hyperparameters: dict | None = None
-    best_score: float | None = None
-    final: object = None  # zoo.tuning.retrain.FinalModel
+from zoo.tuning.options import EXPERIMENT, SearchOptions
+from zoo.tuning.result import SearchResult, save_result
 
 
 def run_search(options: SearchOptions, hypermodel_class=None, progress=print) -> SearchResult:
@@ -112,7 +41,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     from zoo.errors import ZooError
     from zoo.training import FeatureCache, TrainConfig
     from zoo.tuning.hypermodel import ClassifierHyperModel
-    from zoo.tuning.runs import SearchRuns
+    from zoo.tuning.run_tree import SearchRuns
     from zoo.tuning.tuners import make_tuner
 
     # 1. Data, unshuffled: each trial shuffles with its seed.
@@ -185,6 +114,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
         result = SearchResult(parent.info.run_id, uri, rows)
         if not search.oracle.get_best_trials(1):
             progress("No trial completed: nothing to retrain.")
+            save_result(result, project_dir)
             return result
         best = search.oracle.get_best_trials(1)[0]
         result.best_hyperparameters = dict(best.hyperparameters.values)
@@ -203,6 +133,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
             result.final = retrain_and_log(config, trial, train, val, test, class_names,
                                            retrain_on_all=options.retrain_on_all,
                                            register=options.register, feature_cache=cache)
+    save_result(result, project_dir)
     return result
 
 
@@ -248,14 +179,3 @@ def _loggable(options: SearchOptions) -> dict:
     for transient in ("role", "worker_id", "verbose"):
         values.pop(transient, None)
     return values
-
-
-def python_command() -> list[str]:
-    """How to start `zoo tune` in a new process, without relying on the PATH."""
-    return [sys.executable, "-m", "zoo.tuning.cli"]
-
-
-def environment_for_children() -> dict:
-    env = dict(os.environ)
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env

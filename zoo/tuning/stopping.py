@@ -18,7 +18,7 @@ from pathlib import Path
 
 import keras
 
-from zoo.tuning.files import read_json, update_json
+from zoo.files import read_json, update_json
 
 HISTORY_FILE = "epoch_history.json"
 

@@ -17,20 +17,25 @@ import gc
 import os
 import time
 import traceback
+import warnings
 from pathlib import Path
 
 import keras
 import keras_tuner
-from keras_tuner.src.engine import tuner_utils
 
+from zoo import compat
 from zoo.tuning.errors import TuningError
-from zoo.tuning.runs import MISSING, SearchRuns, trial_run_name
+from zoo.tuning.run_tree import MISSING, SearchRuns, trial_run_name
 from zoo.tuning.stopping import EpochHistory, MedianStopping
 
 TUNERS = ("random", "hyperband", "bayesian")
 # Hyperband's own hyperparameters; listed so that every child run has them all.
 HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner/round",
                   "tuner/trial_id")
+
+# The trial loop below calls and overrides private keras-tuner methods: a
+# keras-tuner that moved them fails here, with its version named.
+compat.check_keras_tuner()
 
 
 class ZooTuner(keras_tuner.Tuner):
@@ -80,7 +85,7 @@ class ZooTuner(keras_tuner.Tuner):
             min_trials=self.min_trials)
         self._running[trial_id] = (run_id, stopper, time.monotonic(), _custom_gradient_names())
 
-        callbacks = self._deepcopy_callbacks(kwargs.pop("callbacks", []))
+        callbacks = compat.tuner_deepcopy_callbacks(self, kwargs.pop("callbacks", []))
         callbacks.append(stopper)
         if run_id:
             from zoo.tracking.callback import MlflowMetricsCallback
@@ -90,10 +95,10 @@ class ZooTuner(keras_tuner.Tuner):
                 logged_through=self.runs.last_logged_step(run_id)))
         if self._trains_built_model(trial.hyperparameters):
             # The best epoch's weights: what Hyperband's continued trials start from.
-            callbacks.append(tuner_utils.SaveBestEpoch(
-                objective=objective, filepath=self._get_checkpoint_fname(trial_id)))
+            callbacks.append(compat.save_best_epoch(
+                objective, compat.tuner_checkpoint_path(self, trial_id)))
         try:
-            return self._build_and_fit_model(trial, *args, callbacks=callbacks, **kwargs)
+            return compat.tuner_build_and_fit(self, trial, *args, callbacks=callbacks, **kwargs)
         except Exception as exc:
             # keras-tuner records a FailedTrialError as a FAILED trial and goes
             # on with the next one; the child run gets the real traceback.
@@ -177,9 +182,9 @@ class Hyperband(keras_tuner.Hyperband, ZooTuner):
     """
 
     def _build_hypermodel(self, hp):
-        model = keras_tuner.Tuner._build_hypermodel(self, hp)
+        model = compat.tuner_build_hypermodel(self, hp)
         parent = hp.values.get("tuner/trial_id")
-        checkpoint = parent is not None and self._get_checkpoint_fname(parent)
+        checkpoint = parent is not None and compat.tuner_checkpoint_path(self, parent)
         if checkpoint and os.path.exists(checkpoint):
             # keras-tuner loads into an unbuilt optimizer, which drops the
             # saved Adam moments; built first, it takes them.
@@ -190,13 +195,16 @@ class Hyperband(keras_tuner.Hyperband, ZooTuner):
 
 
 def _gradient_registry() -> dict | None:
-    try:
-        from tensorflow.python.framework import ops
+    """TensorFlow's gradient registry; None (after one warning) where it has moved.
 
-        registry = ops._gradient_registry._registry
-    except (ImportError, AttributeError):
+    Dropping a trial's gradients only saves memory, so a TensorFlow that
+    moved the registry warns and searches on.
+    """
+    try:
+        return compat.custom_gradient_registry()
+    except compat.CompatError as exc:
+        warnings.warn(f"{exc} Each trial will keep about 9 MiB alive.", stacklevel=2)
         return None
-    return registry if isinstance(registry, dict) else None
 
 
 def _custom_gradient_names() -> set | None:
@@ -285,7 +293,7 @@ def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
         max_trials: trials at most (random and bayesian).
         max_epochs: Hyperband's largest budget per trial.
         seed: the oracle's random seed.
-        runs: the MLflow run tree (zoo.tuning.runs.SearchRuns).
+        runs: the MLflow run tree (zoo.tuning.run_tree.SearchRuns).
         max_consecutive_failed_trials: the search gives up after this many
             failures in a row (one failure never ends it).
         hyperband_factor: Hyperband's reduction factor.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from zoo.errors import ZooError
-from zoo.evaluation import (
+from zoo.classification.evaluation import (
     EvaluationError,
     baseline_warning,
     baselines,
@@ -19,7 +19,7 @@ from zoo.evaluation import (
     format_baselines,
     metric_safe_class_names,
 )
-from zoo.plots import (
+from zoo.classification.plots import (
     confusion_matrix_figure,
     learning_curves_figure,
     misclassified_grid_figure,

@@ -3,20 +3,18 @@
 import argparse
 import csv
 import json
+import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
 import zoo
+from zoo.classification.image_files import collect_image_files, read_image
+from zoo.classification.model_io import CLASS_NAMES_FILE, load_model_and_class_names
+from zoo.classification.predict import predict_paths
+from zoo.classification.predict_cli import add_predict_command
 from zoo.errors import ZooError
-from zoo.predict import (
-    CLASS_NAMES_FILE,
-    add_predict_command,
-    load_model_and_class_names,
-    predict_paths,
-    read_image,
-)
 
 CLASS_NAMES = ["apple", "banana", "cherry"]
 SIZE = 32
@@ -80,6 +78,28 @@ def test_exif_orientation_is_applied(image_folder):
     top, bottom = pixels[5, 10].astype(int), pixels[35, 10].astype(int)
     assert top[0] > 200 and top[2] < 60  # red
     assert bottom[2] > 200 and bottom[0] < 60  # blue
+
+
+def test_folders_are_walked_by_the_data_scanner(tmp_path):
+    """Broken links, links to folders and FIFOs are skipped with the data layer's reasons."""
+    Image.new("RGB", (8, 8)).save(tmp_path / "b.png")
+    (tmp_path / "sub").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "sub" / "a.png")
+    (tmp_path / "a.png.txt").write_text("sorted by whole path, as find | sort lists")
+    os.symlink(tmp_path / "nowhere.png", tmp_path / "broken.png")
+    os.symlink(tmp_path / "sub", tmp_path / "loop")
+    os.mkfifo(tmp_path / "pipe")
+    skipped = {}
+    files = collect_image_files([tmp_path, tmp_path / "sub" / "a.png"],
+                                lambda path, reason: skipped.setdefault(path, reason))
+    assert files == [str(tmp_path / name) for name in ("a.png.txt", "b.png", "sub/a.png")]
+    assert skipped == {
+        str(tmp_path / "broken.png"): "broken symlink (its target does not exist)",
+        str(tmp_path / "loop"): "symlink to a folder, not followed (avoids loops)",
+        str(tmp_path / "pipe"): "not a regular file (socket, FIFO or device)",
+    }
+    # A FIFO named directly is skipped too, never opened (that would block).
+    assert collect_image_files([tmp_path / "pipe"], lambda *skip: None) == []
 
 
 def test_cli_prints_top_k_per_image_and_writes_csv(saved_model, image_folder, tmp_path, capsys):

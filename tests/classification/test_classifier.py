@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import zoo
+from zoo.classification.classifier import feature_extractor, head_model
 
 SMALL = "mobilenet_v3_small"
 
@@ -114,3 +115,13 @@ def test_no_lambda_or_custom_layers_in_the_classifier():
     for layer in model.layers:
         assert type(layer).__module__.startswith("keras."), type(layer)
         assert type(layer).__name__ != "Lambda"
+
+
+def test_feature_model_and_head_model_compose_to_the_classifier():
+    model = zoo.create_classifier("mobilenet_v3_small", 4, weights=None, input_shape=32,
+                                  head="mlp", hidden_units=8)
+    images = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    composed = head_model(model)(feature_extractor(model)(images))
+    np.testing.assert_allclose(np.asarray(composed), model.predict(images, verbose=0),
+                               rtol=1e-5, atol=1e-6)
+    assert zoo.get_backbone(model).trainable is False

@@ -179,6 +179,29 @@ def get_backbone(model):
     raise ValueError(f"Model {model.name!r} holds no backbone sub-model.")
 
 
+def _head_layers(model):
+    """The layers after the backbone: the head that phase 1 trains."""
+    backbone = get_backbone(model)
+    index = model.layers.index(backbone)
+    return model.layers[index + 1:]
+
+
+def feature_extractor(model):
+    """The classifier up to its pooled backbone features."""
+    first_head_layer = _head_layers(model)[0]
+    return keras.Model(model.input, first_head_layer.input, name="feature_extractor")
+
+
+def head_model(model):
+    """A model of the classifier's own head layers (shared weights) on features."""
+    backbone = get_backbone(model)
+    features = keras.Input((backbone.output_shape[-1],), name="features")
+    x = features
+    for layer in _head_layers(model):
+        x = layer(x)
+    return keras.Model(features, x, name="head")
+
+
 def unfreeze_last_blocks(model, num_blocks: int, *, train_batchnorm: bool = False) -> list[str]:
     """Make the last `num_blocks` blocks of a classifier's backbone trainable.
 

@@ -27,7 +27,7 @@ _TITLE_WIDTH = 34
 
 
 def _new_figure(width: float, height: float):
-    # Imported here so that `import zoo.plots` stays cheap and changes nothing.
+    # Imported here so that `import zoo.classification.plots` stays cheap and changes nothing.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 

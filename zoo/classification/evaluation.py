@@ -17,7 +17,7 @@ through `sklearn.metrics`, so they match what scikit-learn users expect:
   4 classes top-3, 3 classes top-2 and 2 classes no top-k at all. The metric
   key names the k used (`top_4_accuracy`), so it is never ambiguous.
 * the first `max_misclassified` wrong predictions, in data order, are kept
-  with their images for `zoo.plots.misclassified_grid_figure`.
+  with their images for `zoo.classification.plots.misclassified_grid_figure`.
 
 A score means little without something to compare it with, so `baselines`
 (and `dataset_baselines` for tf.data pipelines) measures two on the same
@@ -41,6 +41,7 @@ from sklearn.metrics import (
 )
 
 from zoo.errors import ZooError
+from zoo.text import format_table
 
 DEFAULT_TOP_K = 5
 DEFAULT_MAX_MISCLASSIFIED = 25
@@ -180,24 +181,23 @@ class EvaluationReport:
         if self.top_k is not None:
             summary.append((f"top-{self.top_k} accuracy", self.top_k_accuracy))
         summary += [("macro F1", self.macro_f1), ("weighted F1", self.weighted_f1)]
-        width = max(len(label) for label, _ in summary)
-        lines += [f"  {label:<{width}}  {value:.4f}" for label, value in summary]
+        lines.append(format_table([(label, f"{value:.4f}") for label, value in summary],
+                                  indent="  "))
         lines.append("")
 
         rows = [[name, f"{p:.4f}", f"{r:.4f}", f"{f:.4f}", str(int(s))] for name, p, r, f, s
                 in zip(self.class_names, self.precision, self.recall, self.f1, self.support)]
         rows.append(["macro avg", f"{self.macro_precision:.4f}", f"{self.macro_recall:.4f}",
                      f"{self.macro_f1:.4f}", str(int(self.support.sum()))])
-        lines.append(_table(["class", "precision", "recall", "f1", "support"], rows,
-                            right_aligned=(1, 2, 3, 4)))
+        lines.append(format_table(rows, ["class", "precision", "recall", "f1", "support"],
+                                  align="lrrrr"))
 
         if len(self.class_names) <= max_confusion_classes:
             lines += ["", "Confusion matrix (rows: true class, columns: predicted class):"]
             header = ["true \\ predicted", *self.class_names]
             rows = [[name, *(str(int(v)) for v in row)]
                     for name, row in zip(self.class_names, self.confusion)]
-            lines.append(_table(header, rows,
-                                right_aligned=tuple(range(1, len(header)))))
+            lines.append(format_table(rows, header, align="l" + "r" * len(self.class_names)))
         return "\n".join(lines)
 
     def _summary(self) -> dict[str, float]:
@@ -624,14 +624,3 @@ def _displayable(image) -> np.ndarray:
     if image.dtype == np.uint8:
         return image.copy()
     return np.clip(np.rint(image), 0, 255).astype(np.uint8)
-
-
-def _table(header: list[str], rows: list[list[str]], right_aligned=()) -> str:
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-
-    def line(cells):
-        return "  ".join(cell.rjust(w) if i in right_aligned else cell.ljust(w)
-                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
-
-    return "\n".join([line(header), "  ".join("-" * w for w in widths),
-                      *(line(row) for row in rows)])

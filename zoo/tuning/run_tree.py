@@ -26,7 +26,8 @@ import math
 import time
 from pathlib import Path
 
-from zoo.tuning.files import read_json, update_json
+from zoo.files import read_json, update_json
+from zoo.text import format_table
 
 _log = logging.getLogger(__name__)
 
@@ -285,8 +286,6 @@ def leaderboard_csv(rows: list[dict]) -> str:
 
 def format_leaderboard(rows: list[dict], limit: int = 10) -> str:
     """The leaderboard's first rows as a text table, for the terminal."""
-    from zoo.cli import format_table
-
     if not rows:
         return "(no finished trials)"
     names = sorted({k for row in rows for k in row if k.startswith("hp.")

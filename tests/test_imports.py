@@ -1,0 +1,107 @@
+"""zoo's modules import each other in one direction only: no import cycles.
+
+Every import counts, those inside functions too: a lazy import that closes
+a cycle is still two modules that cannot be understood one without the
+other. A package's `__init__` re-exporting its own submodules is not a cycle.
+"""
+
+import ast
+import os
+
+ZOO = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "zoo")
+
+
+def _modules() -> dict[str, str]:
+    """Module name -> file, for every module of the zoo package."""
+    modules = {}
+    root = os.path.dirname(ZOO)
+    for folder, _, files in os.walk(ZOO):
+        for name in files:
+            if name.endswith(".py"):
+                path = os.path.join(folder, name)
+                module = os.path.relpath(path, root)[:-3].replace(os.sep, ".")
+                modules[module.removesuffix(".__init__")] = path
+    return modules
+
+
+def _imports(module: str, path: str, modules) -> set[str]:
+    """The zoo modules `module` imports, anywhere in its file."""
+    is_package = path.endswith("__init__.py")
+    targets = set()
+    with open(path, encoding="utf-8") as file:
+        tree = ast.parse(file.read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".")[:None if is_package else -1]
+                parts = parts[:len(parts) - node.level + 1]
+                base = ".".join(parts + ([base] if base else []))
+            # `from zoo.x import y` imports the module zoo.x.y when there is one.
+            names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                     for alias in node.names]
+        else:
+            continue
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            # `import zoo` (for the public API) is not an edge to every module.
+            if name and name != module and name != "zoo":
+                targets.add(name)
+    return targets
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in edges[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            # A package and its own submodules (lazy re-exports) are not a design cycle.
+            real = [m for m in component
+                    if not any(o.startswith(m + ".") for o in component if o != m)]
+            if len(real) > 1:
+                found.append(sorted(component))
+
+    for node in edges:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_zoo_has_no_import_cycles():
+    modules = _modules()
+    edges = {module: _imports(module, path, modules) for module, path in modules.items()}
+    assert "zoo.classification.classifier" in edges["zoo.training.trainer"]  # edges are seen
+    assert _cycles(edges) == []
+
+
+def test_a_cycle_would_be_found():
+    edges = {"zoo.a": {"zoo.b"}, "zoo.b": {"zoo.c"}, "zoo.c": {"zoo.a"}, "zoo.d": {"zoo.a"}}
+    assert _cycles(edges) == [["zoo.a", "zoo.b", "zoo.c"]]
+
+
+def test_library_code_does_not_import_the_command_line():
+    modules = _modules()
+    for module, path in modules.items():
+        if module.endswith(("cli", "__main__")) or module == "zoo":
+            continue
+        assert "zoo.cli" not in _imports(module, path, modules), module

@@ -1,0 +1,220 @@
+"""What a search is asked to do: `SearchOptions`, and its command line both ways.
+
+    parser = argparse.ArgumentParser()
+    add_search_arguments(parser)            # `zoo tune` and the recipe share these
+    options = options_from_args(parser.parse_args())
+    argv = options_to_argv(options)         # what a launcher passes to a chief or worker
+
+`options_from_args(parse(options_to_argv(o))) == o` for every role-less `o`:
+the launcher relies on it to start processes that search the same space.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from dataclasses import dataclass, field
+
+from zoo.errors import ZooError
+from zoo.tuning.space import parse_override
+
+EXPERIMENT = "tune"
+
+
+@dataclass
+class SearchOptions:
+    """Everything a search needs; the command line fills it (options_from_args).
+
+    Args:
+        data: a folder of class folders, tfds:NAME, or "digits"/"faces".
+        backbones: the backbones to search over.
+        tuner: "random", "hyperband" or "bayesian".
+        max_trials: trials at most (random, bayesian).
+        objective: metric[:min|max], default val_accuracy (max).
+        epochs: epochs per trial (Hyperband: its largest budget).
+        image_size: input side in pixels.
+        batch_size: default batch size (tunable with space={"batch_size": [...]}).
+        weights: "auto" (ImageNet when available, else none), "imagenet", "none", a file.
+        space: search space overrides; see zoo.tuning.space.
+        project_dir: keras-tuner's project and zoo's run mapping; same
+            folder again = resume.
+        tracking_uri: the MLflow store; an http server for distributed searches.
+        role: "single", "chief" or "worker".
+        worker_id: the worker's number (role "worker").
+        oracle_port: the chief oracle's port on 127.0.0.1.
+        median_stopping, warmup_epochs: the median stopping rule.
+        retrain: train the best configuration again at the end and log it.
+        retrain_on_all: ... on train + validation.
+        register: register the retrained model as NAME (alias candidate).
+        seed: seeds the oracle and every trial.
+        max_consecutive_failed_trials: give up after this many failures in a row.
+        verbose: Keras verbosity inside trials.
+    """
+
+    data: str = "digits"
+    backbones: list = field(default_factory=lambda: ["mobilenet_v3_small", "resnet50"])
+    tuner: str = "random"
+    max_trials: int = 8
+    objective: str = "val_accuracy"
+    epochs: int = 5
+    image_size: int = 32
+    batch_size: int = 32
+    weights: str = "auto"
+    space: dict = field(default_factory=dict)
+    project_dir: str = "runs/tune/search"
+    tracking_uri: str | None = None
+    experiment: str = EXPERIMENT
+    role: str = "single"
+    worker_id: int | None = None
+    oracle_port: int | None = None  # None: 8765, or a free one for --launch-workers
+    median_stopping: bool = True
+    warmup_epochs: int = 2
+    retrain: bool = True
+    retrain_on_all: bool = False
+    register: str | None = None
+    seed: int = 1337
+    max_consecutive_failed_trials: int = 5
+    verbose: int = 0
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def add_search_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of a search; shared by `zoo tune` and the recipe."""
+    d = SearchOptions()
+    parser.add_argument("--tuner", choices=["random", "hyperband", "bayesian"], default=d.tuner)
+    parser.add_argument("--max-trials", type=int, default=d.max_trials,
+                        help="trials at most (random, bayesian)")
+    parser.add_argument("--backbones", type=_csv, default=d.backbones,
+                        help="comma-separated names from `zoo list`")
+    parser.add_argument("--data", default=d.data,
+                        help="a folder of class folders, tfds:NAME, or digits/faces")
+    parser.add_argument("--objective", default=d.objective,
+                        help="metric[:min|max]; loss-like names are minimised")
+    parser.add_argument("--epochs", type=int, default=d.epochs,
+                        help="epochs per trial (hyperband: the largest budget)")
+    parser.add_argument("--image-size", type=int, default=d.image_size)
+    parser.add_argument("--batch-size", type=int, default=d.batch_size)
+    parser.add_argument("--weights", default=d.weights,
+                        help="auto (imagenet when available), imagenet, none, or a file")
+    parser.add_argument("--space", action="append", default=[], metavar="NAME=SPEC",
+                        help="fix or narrow a dimension: dropout=0.2, head=linear,mlp, "
+                             "learning_rate=1e-4:1e-2 (repeatable)")
+    parser.add_argument("--project-dir", default=d.project_dir,
+                        help="keras-tuner's project; the same folder again resumes the search")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                             "sqlite:///mlflow.db); an http server for --chief/--worker")
+    parser.add_argument("--experiment", default=d.experiment)
+    parser.add_argument("--register", metavar="NAME",
+                        help="register the retrained best model as NAME, alias 'candidate'")
+    parser.add_argument("--retrain-on-all", action="store_true",
+                        help="retrain the best configuration on train + validation")
+    parser.add_argument("--no-retrain", action="store_true",
+                        help="skip retraining the best configuration at the end")
+    parser.add_argument("--no-median-stopping", action="store_true",
+                        help="never stop a trial early")
+    parser.add_argument("--warmup-epochs", type=int, default=d.warmup_epochs,
+                        help="epochs before the median rule may stop a trial")
+    parser.add_argument("--max-failures", type=int, default=d.max_consecutive_failed_trials,
+                        help="give up after this many failed trials in a row")
+    parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument("--verbose", type=int, default=d.verbose, choices=[0, 1, 2])
+    role = parser.add_mutually_exclusive_group()
+    role.add_argument("--chief", action="store_true",
+                      help="serve the oracle of a distributed search (127.0.0.1)")
+    role.add_argument("--worker", type=int, metavar="ID",
+                      help="run trials for the chief; ID = 0, 1, ...")
+    role.add_argument("--launch-workers", type=int, metavar="N",
+                      help="start an MLflow server, the chief and N workers on this machine")
+    parser.add_argument("--oracle-port", type=int, default=None,
+                        help="the chief oracle's port (default 8765; --launch-workers: a free one)")
+
+
+def options_from_args(args):
+    """A SearchOptions from parsed arguments."""
+
+    role = "chief" if args.chief else ("worker" if args.worker is not None else "single")
+    return SearchOptions(
+        data=args.data, backbones=list(args.backbones), tuner=args.tuner,
+        max_trials=args.max_trials, objective=args.objective, epochs=args.epochs,
+        image_size=args.image_size, batch_size=args.batch_size, weights=args.weights,
+        space=dict(parse_override(text) for text in args.space),
+        project_dir=args.project_dir, tracking_uri=args.tracking_uri,
+        experiment=args.experiment, role=role, worker_id=args.worker,
+        oracle_port=args.oracle_port, median_stopping=not args.no_median_stopping,
+        warmup_epochs=args.warmup_epochs, retrain=not args.no_retrain,
+        retrain_on_all=args.retrain_on_all, register=args.register, seed=args.seed,
+        max_consecutive_failed_trials=args.max_failures, verbose=args.verbose)
+
+
+def options_to_argv(options, **replace) -> list[str]:
+    """The command line that gives `options` back (without a role), for subprocesses."""
+    o = dataclasses.replace(options, **replace)
+    argv = ["--tuner", o.tuner, "--max-trials", str(o.max_trials),
+            "--backbones", ",".join(o.backbones), "--data", o.data,
+            "--objective", o.objective, "--epochs", str(o.epochs),
+            "--image-size", str(o.image_size), "--batch-size", str(o.batch_size),
+            "--weights", str(o.weights), "--project-dir", str(o.project_dir),
+            "--experiment", o.experiment, "--warmup-epochs", str(o.warmup_epochs),
+            "--max-failures", str(o.max_consecutive_failed_trials), "--seed", str(o.seed),
+            "--verbose", str(o.verbose)]
+    for name, spec in o.space.items():
+        if isinstance(spec, tuple):
+            text = f"{spec[0]}:{spec[1]}"
+        elif isinstance(spec, list):
+            text = ",".join(str(v) for v in spec) + ("," if len(spec) == 1 else "")
+        else:
+            text = str(spec)
+        argv += ["--space", f"{name}={text}"]
+    if o.tracking_uri:
+        argv += ["--tracking-uri", o.tracking_uri]
+    if o.oracle_port:
+        argv += ["--oracle-port", str(o.oracle_port)]
+    if o.register:
+        argv += ["--register", o.register]
+    argv += [flag for flag, on in (("--retrain-on-all", o.retrain_on_all),
+                                   ("--no-retrain", not o.retrain),
+                                   ("--no-median-stopping", not o.median_stopping)) if on]
+    return argv
+
+
+def check_search_arguments(args) -> None:
+    """What can be checked before data and TensorFlow are loaded (see zoo.arguments).
+
+    Raises:
+        zoo.arguments.ArgumentError: naming the option that cannot work.
+    """
+    from zoo.arguments import (
+        ArgumentError,
+        check_backbones,
+        check_classification_source,
+        check_number,
+        check_weights,
+    )
+    from zoo.tuning.space import SearchSpace, parse_override
+
+    check_backbones("--backbones", args.backbones, args.image_size)
+    try:
+        # The space's own checks (names, values, ranges) need no base config.
+        space = SearchSpace(dict(parse_override(text) for text in args.space),
+                            args.backbones, base=None)
+    except ZooError as exc:
+        raise ArgumentError("--space", str(exc)) from None
+    backbones = space.overrides["backbone"]
+    check_backbones("--space", [backbones] if isinstance(backbones, str) else
+                    [b for b in backbones if isinstance(b, str)], args.image_size)
+    check_classification_source("--data", args.data)
+    check_weights("--weights", args.weights)
+    for option, value, low in (("--max-trials", args.max_trials, 1), ("--epochs", args.epochs, 1),
+                               ("--batch-size", args.batch_size, 1),
+                               ("--warmup-epochs", args.warmup_epochs, 0),
+                               ("--max-failures", args.max_failures, 1),
+                               ("--worker", args.worker, 0),
+                               ("--launch-workers", args.launch_workers, 1)):
+        if value is not None:
+            check_number(option, value, low)
+    if args.oracle_port is not None:
+        check_number("--oracle-port", args.oracle_port, 1, 65535)
