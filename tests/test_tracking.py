@@ -431,7 +431,7 @@ def constant_image_model(class_index=1):
 def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, experiment):
     import mlflow
 
-    from zoo.evaluation import baselines, evaluate_classifier
+    from zoo.classification.evaluation import baselines, evaluate_classifier
     from zoo.tracking.reports import (
         log_epoch,
         log_evaluation,
