@@ -30,6 +30,7 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+import weakref
 from dataclasses import dataclass
 
 import keras
@@ -101,6 +102,26 @@ def trained_batchnorm(model) -> list:
             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
 
 
+# model -> its traced forward pass in training mode, traced once per model
+# and set of trained BatchNorm layers, rather than once per epoch (a backbone
+# takes seconds to trace).
+_FORWARD = weakref.WeakKeyDictionary()
+
+
+def _statistics_after_forward(model, layers):
+    """A traced training-mode forward pass that returns the layers' new statistics
+    (one call and one transfer per batch, not one per layer)."""
+    traced = _FORWARD.setdefault(model, {})
+    key = tuple(id(layer) for layer in layers)
+    if key not in traced:
+        def forward(x):
+            model(x, training=True)
+            return [(layer.moving_mean.value, layer.moving_variance.value) for layer in layers]
+
+        traced[key] = tf.function(forward, reduce_retracing=True)
+    return traced[key]
+
+
 def recompute_batchnorm_statistics(model, dataset, max_examples: int = PRECISE_BN_EXAMPLES):
     """Precise BN: set trained BatchNorm statistics to their average over training data.
 
@@ -126,15 +147,14 @@ def recompute_batchnorm_statistics(model, dataset, max_examples: int = PRECISE_B
             layer.momentum = 0.0  # each pass leaves exactly its batch's statistics
         for layer in dropouts:
             layer.rate = 0.0
-        forward = tf.function(lambda x: model(x, training=True), reduce_retracing=True)
+        forward = _statistics_after_forward(model, layers)
         seen, batches = 0, 0
         for batch in dataset:
             x = batch[0] if isinstance(batch, (tuple, list)) else batch
-            forward(x)
+            for total, (mean, variance) in zip(sums, forward(x)):
+                total[0] += mean.numpy()
+                total[1] += variance.numpy()
             batches += 1
-            for total, layer in zip(sums, layers):
-                total[0] += keras.ops.convert_to_numpy(layer.moving_mean)
-                total[1] += keras.ops.convert_to_numpy(layer.moving_variance)
             seen += int(x.shape[0])
             if seen >= max_examples:
                 break
