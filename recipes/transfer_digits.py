@@ -93,7 +93,7 @@ def tracked_training(name, config, train, val, test, class_names, args):
     """Train, evaluate on the test split, log to MLflow; return the accuracy."""
     from zoo import tracking
     from zoo.classification.evaluation import dataset_baselines, evaluate_classifier
-    from zoo.tracking.reports import log_epoch, log_evaluation, log_learning_curves
+    from zoo.classification.reports import log_epoch, log_evaluation, log_learning_curves
     from zoo.training import train_classifier
 
     with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,

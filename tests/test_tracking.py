@@ -432,7 +432,7 @@ def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, 
     import mlflow
 
     from zoo.classification.evaluation import baselines, evaluate_classifier
-    from zoo.tracking.reports import (
+    from zoo.classification.reports import (
         log_epoch,
         log_evaluation,
         run_description,

@@ -7,6 +7,8 @@ Where things live, one job per file:
                        feature extractor and head (feature_extractor, head_model)
     evaluation.py      accuracy, top-k, per-class scores, misclassified examples
     plots.py           confusion matrix, learning curves, misclassified grid
+    reports.py         what a classifier run logs to MLflow: per-epoch and final
+                       scores, per-class tables, plots, the run description
     model_io.py        loading a saved classifier and its class_names.json
     image_files.py     the image files named by files and folders
     predict.py         predict_paths(): batching and top-k

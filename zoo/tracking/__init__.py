@@ -21,7 +21,6 @@ The modules, one job each:
     runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs
     callback.py   the Keras callback that logs per-epoch metrics
     artifacts.py  config file, plots, dataset identity, the Keras model
-    reports.py    per-epoch and final scores, per-class tables, the run description
     registry.py   candidate and champion aliases; chance-level models stay candidates
     ui.py         the `zoo ui` command
 
