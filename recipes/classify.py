@@ -173,8 +173,13 @@ def main(argv=None):
     from zoo.training import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
-    from zoo.classification.reports import (log_epoch, log_evaluation, log_learning_curves,
-                                      run_description, set_run_description)
+    from zoo.classification.reports import (
+        log_epoch,
+        log_evaluation,
+        log_learning_curves,
+        run_description,
+        set_run_description,
+    )
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
     #    with the seed, so the loader does not (an exact resume needs that).
