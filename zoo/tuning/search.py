@@ -154,9 +154,10 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
         if not scored:
             save_result(result, project_dir)
             # Raised inside the run: the parent ends FAILED.
-            raise SearchFailedError(f"No trial of search '{name}' succeeded. "
-                                    f"{runs.failure_summary()} Parent run "
-                                    f"{parent.info.run_id} (store {uri}).")
+            raise SearchFailedError(
+                f"No trial of search '{name}' succeeded. {runs.failure_summary()}\n"
+                f"Parent run {parent.info.run_id} (store {uri}); each failed trial's run "
+                "holds its traceback.txt.")
         best = scored[0]
         result.best_hyperparameters = dict(best.hyperparameters.values)
         result.best_score = best.score

@@ -38,6 +38,20 @@ HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner
 compat.check_keras_tuner()
 
 
+def _quiet_failed_trials() -> None:
+    """Stop keras-tuner printing each failed trial's traceback to stderr (its
+    `config.DEBUG` is on by default): zoo keeps the traceback in the trial's
+    run (traceback.txt) and prints one line with the error."""
+    try:
+        from keras_tuner.src import config
+    except ImportError:  # a keras-tuner that moved it prints them; nothing breaks
+        return
+    config.DEBUG = False
+
+
+_quiet_failed_trials()
+
+
 class ZooTuner(keras_tuner.Tuner):
     """The trial loop every zoo tuner shares; see the module docstring.
 
@@ -69,6 +83,7 @@ class ZooTuner(keras_tuner.Tuner):
         self._local_histories: dict[str, list] = {}
         # trial_id -> (run_id, stopper, start time, custom gradients before the trial)
         self._running: dict[str, tuple] = {}
+        self._errors: dict[str, str] = {}  # trial_id -> its error in one line
 
     @property
     def objective(self):
@@ -107,6 +122,7 @@ class ZooTuner(keras_tuner.Tuner):
             # keras-tuner records a FailedTrialError as a FAILED trial and goes
             # on with the next one; the child run gets the real traceback.
             error = f"{type(exc).__name__}: {exc}"
+            self._errors[trial_id] = error
             if run_id:
                 self.runs.fail_trial(run_id, traceback.format_exc(), error=error)
             raise keras_tuner.errors.FailedTrialError(
@@ -152,9 +168,10 @@ class ZooTuner(keras_tuner.Tuner):
         rows = self.runs.log_leaderboard(self.objective.direction)
         total = self.oracle.max_trials
         score = "" if final.score is None else f" {self.objective.name}={final.score:.4f}"
+        error = self._errors.pop(trial.trial_id, None)
         self.progress(f"[{len(rows)}/{total or '?'}] {trial_run_name(trial.trial_id)} "
                       f"{status.lower()}{' (stopped early)' if stopped else ''}{score} "
-                      f"in {time.monotonic() - started:.1f} s")
+                      f"in {time.monotonic() - started:.1f} s{f': {error}' if error else ''}")
 
     def hp_names(self) -> list[str]:
         """Every hyperparameter name of the search, for the hp.* params."""
