@@ -185,3 +185,33 @@ def test_zoo_tune_with_no_successful_trial_exits_1_without_a_traceback(
     assert "Traceback" not in captured.err
     assert "2 of 2 trials failed" in captured.err
     assert "RuntimeError: no memory for this head" in captured.err
+
+
+def test_a_worker_finds_the_running_parent_by_name_in_a_folder_of_its_own(store, tmp_path):
+    from mlflow import MlflowClient
+
+    from zoo import tracking
+    from zoo.tuning.errors import TuningError
+
+    uri, chief_folder = store
+    client = MlflowClient(uri)
+    with tracking.tracked_run("tune", tracking_uri=uri,
+                              tags={"zoo.search.name": "other"}):
+        pass
+    ids = {}
+    for name, opened in (("stale", "100.0"), ("live", "200.0")):
+        with tracking.tracked_run("tune", tracking_uri=uri,
+                                  tags={"zoo.search.name": "digits", "zoo.search.opened": opened}
+                                  ) as run:
+            ids[name] = run.info.run_id
+        client.update_run(run.info.run_id, status="RUNNING")  # as a chief holds it
+    # A folder an earlier search left: its trial mapping must not be reused.
+    worker_folder = tmp_path / "worker"
+    SearchRuns(worker_folder, uri).set_parent("an-old-parent")
+    SearchRuns(worker_folder, uri)._remember("0", "an-old-run")
+
+    runs = SearchRuns(worker_folder, uri)
+    assert runs.find_parent("tune", "digits", timeout=0) == ids["live"]
+    assert runs.mapping() == {"parent_run_id": ids["live"], "trials": {}}
+    with pytest.raises(TuningError, match="No running search named 'flowers'.*--search-name"):
+        runs.find_parent("tune", "flowers", timeout=0)
