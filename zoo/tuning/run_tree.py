@@ -141,7 +141,9 @@ class SearchRuns:
             time.sleep(1.0)
 
     def wait_for_parent(self, timeout: float = 300.0) -> str:
-        """The parent run id, waiting for the chief to create it (workers)."""
+        """The parent run id in this folder's mapping, waiting for the chief to
+        write it (the local launcher, which shares the chief's folder; workers
+        use find_parent)."""
         from zoo.tuning.errors import TuningError
 
         deadline = time.monotonic() + timeout
@@ -150,8 +152,8 @@ class SearchRuns:
             if run_id:
                 return run_id
             time.sleep(0.5)
-        raise TuningError(f"No parent run in {self.path} after {timeout:.0f} s: start the "
-                          "chief (zoo tune --chief) with the same --project-dir first.")
+        raise TuningError(f"No parent run in {self.path} after {timeout:.0f} s: the chief "
+                          "did not open the search; see its log.")
 
     def _remember(self, trial_id: str, run_id: str) -> None:
         def change(value):

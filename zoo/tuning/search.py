@@ -112,15 +112,14 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
 
     tags = tracking.standard_tags(EXPERIMENT, backbone=",".join(options.backbones),
                                   data_source=options.data)
-    # The name is how workers find this run; the time tells a chief's run
-    # from one an earlier, killed chief left RUNNING.
+    # The name is how workers find this run; the time (set again on every
+    # resume) tells a chief's run from one an earlier, killed chief left RUNNING.
     tags.update({TAG_SEARCH_NAME: name, TAG_OPENED: f"{time.time():.3f}"})
     with tracking.tracked_run(options.experiment, run_name=f"search-{name}",
                               tracking_uri=uri, run_id=runs.parent_run_id, tags=tags) as parent:
         import mlflow
 
         runs.set_parent(parent.info.run_id)
-        mlflow.set_tags({TAG_SEARCH_NAME: name, TAG_OPENED: tags[TAG_OPENED]})
         # Children left RUNNING by a killed earlier attempt: KILLED now; a trial
         # that is run again reopens its own run.
         runs.close_stale()

@@ -142,12 +142,13 @@ class ZooTuner(keras_tuner.Tuner):
     def on_trial_end(self, trial):
         run_id, stopper, started, gradients_before = self._running.pop(
             trial.trial_id, (None, None, None, None))
+        error = self._errors.pop(trial.trial_id, None)
         try:
             super().on_trial_end(trial)  # the oracle scores the trial and saves itself
         finally:
             try:
                 if run_id:
-                    self._finish_run(trial, run_id, stopper, started)
+                    self._finish_run(trial, run_id, stopper, started, error)
                 elif stopper is not None and _status(trial) == "COMPLETED":
                     self._local_histories[trial.trial_id] = series_by_epoch(stopper.values)
             finally:
@@ -158,7 +159,7 @@ class ZooTuner(keras_tuner.Tuner):
                 gc.collect()
                 _return_freed_memory()
 
-    def _finish_run(self, trial, run_id, stopper, started) -> None:
+    def _finish_run(self, trial, run_id, stopper, started, error=None) -> None:
         final = self.oracle.get_trial(trial.trial_id)
         status = _status(final)
         stopped = stopper.stopped_epoch is not None
@@ -168,7 +169,6 @@ class ZooTuner(keras_tuner.Tuner):
         rows = self.runs.log_leaderboard(self.objective.direction)
         total = self.oracle.max_trials
         score = "" if final.score is None else f" {self.objective.name}={final.score:.4f}"
-        error = self._errors.pop(trial.trial_id, None)
         self.progress(f"[{len(rows)}/{total or '?'}] {trial_run_name(trial.trial_id)} "
                       f"{status.lower()}{' (stopped early)' if stopped else ''}{score} "
                       f"in {time.monotonic() - started:.1f} s{f': {error}' if error else ''}")
