@@ -10,7 +10,10 @@ space, a leaderboard updated after every trial, the best hyperparameters and
 the best configuration retrained into a model (registered as `candidate`
 with --register). Hopeless trials stop early (median rule); a failing trial
 is recorded as FAILED and the search goes on; running the same command again
-resumes the search without duplicating a run.
+resumes the search without duplicating a run. A distributed search spans
+machines: workers need only the oracle's address and the tracking server's
+(README, "Distributed search"); keras-tuner's KERASTUNER_* variables mean
+the same as --chief / --worker N.
 
 Needs: zoo's dependencies. The default data (scikit-learn's digits) is
 embedded, so it runs offline in a few minutes on a 2-core CPU. With a frozen
@@ -21,6 +24,8 @@ features: the backbone runs over the data once per search.
     python recipes/tune_classifier.py --tuner hyperband --epochs 9 --backbones resnet50
     python recipes/tune_classifier.py --space fine_tune_blocks=0,1 --space augment=0:0.5
     python recipes/tune_classifier.py --launch-workers 2  # chief + 2 workers + MLflow server
+    python recipes/tune_classifier.py --chief --oracle-host 10.0.0.5 --tracking-uri http://...
+    python recipes/tune_classifier.py --worker 0 --oracle-host 10.0.0.5 ...  # on any machine
     zoo tune ...                                          # the same
 """
 

@@ -5,8 +5,11 @@ chief oracle and two workers, tiny heads on cached features."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+
+RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tune_classifier.py"
 
 
 @pytest.mark.slow
@@ -102,3 +105,154 @@ def test_a_worker_killed_mid_trial_and_started_again_finishes_its_trial(
     assert all(c.info.status == "FINISHED" for c in children), logs()
     (again,) = [c for c in children if c.data.tags["zoo.trial_id"] == killed_trial]
     assert again.data.tags.get("zoo.trial.attempts") == "2"
+
+
+def _launch(command_for, envs, tmp_path, timeout=600):
+    """Start one process per role ({name: extra env}), the chief first; wait for
+    all; return {name: (exit status, log text)}. Every process is stopped."""
+    import os
+    import time
+
+    from zoo.tuning.distributed import stop_process
+
+    processes = {}
+    try:
+        for name, extra in envs.items():
+            log = open(tmp_path / f"{name}.log", "w")
+            processes[name] = (subprocess.Popen(command_for(name), env={**os.environ, **extra},
+                                                stdout=log, stderr=subprocess.STDOUT,
+                                                start_new_session=True), log)
+        deadline = time.monotonic() + timeout
+        while any(p.poll() is None for p, _ in processes.values()):
+            assert time.monotonic() < deadline, "the search did not end in time"
+            time.sleep(1)
+    finally:
+        for process, log in processes.values():
+            stop_process(process)
+            log.close()
+    return {name: (p.returncode, (tmp_path / f"{name}.log").read_text())
+            for name, (p, _) in processes.items()}
+
+
+def _assert_one_tree(uri, trials, outcome, children_of, all_runs):
+    """One parent, exactly `trials` trial runs, each credited to the worker
+    whose log reports it, nothing retried; returns (parent, children)."""
+    import re
+
+    logs = "\n".join(f"--- {name}\n{text[-3000:]}" for name, (_, text) in outcome.items())
+    assert all(status == 0 for status, _ in outcome.values()), logs
+    runs = all_runs(uri)
+    assert not [r for r in runs if r.info.status == "RUNNING"], logs
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert len(parents) == 1, logs
+    children = children_of(uri, parents[0].info.run_id)
+    assert sorted(c.info.run_name for c in children) == [f"trial-{i:04d}"
+                                                         for i in range(trials)], logs
+    assert all(c.info.status == "FINISHED" for c in children), logs
+    assert not [c for c in children if "zoo.trial.attempts" in c.data.tags], logs
+    credited = {c.info.run_name: c.data.tags["zoo.worker"] for c in children}
+    reported = {}
+    for name in ("tuner0", "tuner1"):
+        for trial in re.findall(r"^\[\d+/\d+\] (trial-\d{4}) ", outcome[name][1], re.M):
+            reported[trial] = name
+    assert reported == credited, logs
+    return parents[0], children
+
+
+@pytest.mark.slow
+def test_oracle_on_another_address_and_no_shared_project_directory(
+        tmp_path, children_of, all_runs):
+    """The chief's oracle listens on 127.0.0.2 (standing in for a machine's
+    network address); the chief and each worker have a folder (and a zoo
+    cache) of their own, as on three machines; all log to one tracking server."""
+    import socket
+    import threading
+
+    from zoo.tuning.distributed import free_port, start_mlflow_server, stop_process
+
+    store = f"sqlite:///{tmp_path}/server/mlflow.db"
+    (tmp_path / "server").mkdir()
+    server, url = start_mlflow_server(store)
+    port = free_port()
+    folders = {name: tmp_path / name for name in ("chief", "tuner0", "tuner1")}
+    role = {"chief": ["--chief"], "tuner0": ["--worker", "0"], "tuner1": ["--worker", "1"]}
+
+    def command_for(name):
+        return [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
+                "resnet50", "--max-trials", "4", "--epochs", "3", "--image-size", "32",
+                "--weights", "none", "--no-retrain", "--seed", "6",
+                "--project-dir", str(folders[name] / "search"), "--search-name", "digits-x3",
+                "--tracking-uri", url, "--oracle-host", "127.0.0.2",
+                "--oracle-port", str(port)] + role[name]
+
+    listening = {}
+
+    def probe():  # while the search runs: the oracle is on 127.0.0.2, not on 127.0.0.1
+        import time
+
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and "127.0.0.2" not in listening:
+            for host in ("127.0.0.2", "127.0.0.1"):
+                with socket.socket() as connection:
+                    connection.settimeout(1)
+                    listening[host] = connection.connect_ex((host, port)) == 0
+            if not listening["127.0.0.2"]:
+                listening.pop("127.0.0.2")
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=probe, daemon=True)
+    watcher.start()
+    try:
+        outcome = _launch(command_for, {name: {"ZOO_CACHE_DIR": str(folder / "cache"),
+                                               "TF_CPP_MIN_LOG_LEVEL": "2"}
+                                        for name, folder in folders.items()}, tmp_path)
+    finally:
+        stop_process(server)
+    watcher.join(5)
+    assert listening == {"127.0.0.2": True, "127.0.0.1": False}
+
+    uri = store  # the server is gone; its SQLite file has everything
+    parent, children = _assert_one_tree(uri, 4, outcome, children_of, all_runs)
+    assert parent.data.tags["zoo.search.name"] == "digits-x3"
+    # Only the chief keeps keras-tuner's oracle; the workers' folders are their own.
+    assert (folders["chief"] / "search" / "oracle.json").exists()
+    assert not list(folders["tuner0"].rglob("oracle.json"))
+    assert not list(folders["tuner1"].rglob("oracle.json"))
+    # The leaderboard (the chief's result and the parent's artifact) is right.
+    result = json.loads((folders["chief"] / "search" / "search_result.json").read_text())
+    scores = {c.info.run_id: c.data.metrics["score"] for c in children}
+    board = result["leaderboard"]
+    assert {row["run_id"] for row in board} == set(scores)
+    assert [row["score"] for row in board] == sorted(scores.values(), reverse=True)
+    assert all(row["score"] == scores[row["run_id"]] for row in board)
+    assert result["best_score"] == max(scores.values())
+    assert result["parent_run_id"] == parent.info.run_id
+
+
+@pytest.mark.slow
+def test_keras_tuner_variables_launch_the_same_search_as_the_flags(
+        store, children_of, all_runs, tmp_path):
+    """keras-tuner's own way: KERASTUNER_TUNER_ID=chief|tuner0|tuner1 and the
+    oracle's address on three recipe processes, one project directory."""
+    from zoo.tuning.distributed import free_port, start_mlflow_server, stop_process
+
+    uri, project = store
+    server, url = start_mlflow_server(uri)
+    port = str(free_port())
+
+    def command_for(name):
+        return [sys.executable, str(RECIPE), "--data", "digits",
+                "--backbones", "resnet50", "--max-trials", "4", "--epochs", "2",
+                "--image-size", "32", "--weights", "none", "--no-retrain", "--seed", "7",
+                "--no-median-stopping", "--project-dir", str(project), "--tracking-uri", url]
+
+    try:
+        outcome = _launch(command_for, {
+            name: {"KERASTUNER_TUNER_ID": name, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+                   "KERASTUNER_ORACLE_PORT": port, "TF_CPP_MIN_LOG_LEVEL": "2"}
+            for name in ("chief", "tuner0", "tuner1")}, tmp_path)
+    finally:
+        stop_process(server)
+    _assert_one_tree(uri, 4, outcome, children_of, all_runs)
+    assert "Worker 0 done." in outcome["tuner0"][1]
+    assert "Leaderboard (4 trials" in outcome["chief"][1]

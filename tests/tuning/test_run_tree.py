@@ -5,9 +5,10 @@ import json
 
 import pytest
 
+from zoo.tuning.errors import SearchFailedError
 from zoo.tuning.hypermodel import ClassifierHyperModel
+from zoo.tuning.run_tree import SearchRuns
 from zoo.tuning.search import run_search
-from zoo.tuning.stopping import EpochHistory
 
 
 def artifact(client, run_id, path):
@@ -102,21 +103,115 @@ def test_failed_trials_become_failed_runs_and_the_search_goes_on(
     assert {"test/accuracy", "test/majority_class_accuracy"} <= set(parent_metrics)
 
 
+def seed_finished_trials(uri, project, histories):
+    """A search's parent run with finished trials, as an earlier run of this
+    project (or another worker) left them: their curves are on the tracking
+    server, which is where the median rule reads them."""
+    from zoo import tracking
+
+    with tracking.tracked_run("tune", run_name="search-project", tracking_uri=uri,
+                              tags={"zoo.search.name": "project"}) as parent:
+        runs = SearchRuns(project, uri)
+        runs.set_parent(parent.info.run_id)
+        for trial_id, values in histories.items():
+            run_id = runs.start_trial(trial_id)
+            for epoch, value in enumerate(values):
+                runs.client.log_metric(run_id, "val_accuracy", value, step=epoch)
+            runs.end_trial(run_id, "COMPLETED", {}, score=max(values))
+    return parent.info.run_id
+
+
 def test_median_rule_stops_a_hopeless_trial(store, search_options, children_of):
     from mlflow import MlflowClient
 
     uri, project = store
-    # Finished trials that did well (as if run earlier in this project).
-    history = EpochHistory(project)
-    history.add("9000", {0: 0.8, 1: 0.9, 2: 0.95, 3: 0.97})
-    history.add("9001", {0: 0.7, 1: 0.85, 2: 0.9, 3: 0.92})
+    seeded = {"9000": [0.8, 0.9, 0.95, 0.97], "9001": [0.7, 0.85, 0.9, 0.92]}
+    parent_id = seed_finished_trials(uri, project, seeded)
+    assert SearchRuns(project, uri).finished_histories("val_accuracy") == seeded
     result = run_search(search_options(max_trials=1, epochs=4, warmup_epochs=2,
                                        space={"learning_rate": 1e-7, "head": "linear",
                                               "dropout": 0.0}))
-    (child,) = children_of(uri, result.parent_run_id)
+    assert result.parent_run_id == parent_id
+    (child,) = [c for c in children_of(uri, parent_id)
+                if c.data.tags["zoo.trial_id"] not in seeded]
     assert child.data.tags["zoo.trial.stopped_early"] == "true"
     assert child.data.tags["zoo.trial.status"] == "STOPPED_EARLY"
-    assert child.info.status == "KILLED"
+    # It ran as the rule asked and has a score: FINISHED; KILLED means interrupted.
+    assert child.info.status == "FINISHED"
+    assert "score" in child.data.metrics
     steps = [m.step for m in MlflowClient(uri).get_metric_history(child.info.run_id,
                                                                   "val_accuracy")]
     assert sorted(steps) == [0, 1]
+
+
+class AlwaysFails(ClassifierHyperModel):
+    def fit(self, hp, model, *args, **kwargs):
+        raise RuntimeError(f"broken head {hp.values['head']}")
+
+
+def test_a_search_where_no_trial_succeeds_fails_with_a_summary(
+        store, search_options, children_of):
+    from mlflow import MlflowClient
+
+    uri, project = store
+    with pytest.raises(SearchFailedError) as raised:
+        run_search(search_options(max_trials=2, epochs=1, space={"head": "linear"},
+                                  retrain=True), hypermodel_class=AlwaysFails)
+    message = str(raised.value)
+    parent_id = json.loads((project / "mlflow_runs.json").read_text())["parent_run_id"]
+    children = {c.info.run_name: c for c in children_of(uri, parent_id)}
+    assert sorted(children) == ["trial-0000", "trial-0001"]
+    assert "2 of 2 trials failed" in message
+    assert f"trial-0000 (run {children['trial-0000'].info.run_id})" in message
+    assert "RuntimeError: broken head linear" in message
+    assert MlflowClient(uri).get_run(parent_id).info.status == "FAILED"
+
+
+def test_zoo_tune_with_no_successful_trial_exits_1_without_a_traceback(
+        store, capsys, monkeypatch):
+    from zoo.tuning.cli import main
+
+    def broken(self, hp, model, *args, **kwargs):
+        raise RuntimeError("no memory for this head")
+
+    monkeypatch.setattr(ClassifierHyperModel, "fit", broken)
+    uri, project = store
+    # Two failures in a row end the search (keras-tuner's --max-failures).
+    status = main(["--max-trials", "3", "--max-failures", "2", "--epochs", "1",
+                   "--backbones", "resnet50", "--weights", "none", "--space", "head=linear",
+                   "--project-dir", str(project), "--tracking-uri", uri, "--no-retrain"])
+    captured = capsys.readouterr()
+    assert status == 1, captured.out + captured.err
+    assert "Traceback" not in captured.err
+    assert "2 of 2 trials failed" in captured.err
+    assert "RuntimeError: no memory for this head" in captured.err
+
+
+def test_a_worker_finds_the_running_parent_by_name_in_a_folder_of_its_own(store, tmp_path):
+    from mlflow import MlflowClient
+
+    from zoo import tracking
+    from zoo.tuning.errors import TuningError
+
+    uri, chief_folder = store
+    client = MlflowClient(uri)
+    with tracking.tracked_run("tune", tracking_uri=uri,
+                              tags={"zoo.search.name": "other"}):
+        pass
+    ids = {}
+    for name, opened in (("stale", "100.0"), ("live", "200.0")):
+        with tracking.tracked_run("tune", tracking_uri=uri,
+                                  tags={"zoo.search.name": "digits", "zoo.search.opened": opened}
+                                  ) as run:
+            ids[name] = run.info.run_id
+        client.update_run(run.info.run_id, status="RUNNING")  # as a chief holds it
+    # A folder an earlier search left: its trial mapping must not be reused.
+    worker_folder = tmp_path / "worker"
+    SearchRuns(worker_folder, uri).set_parent("an-old-parent")
+    SearchRuns(worker_folder, uri)._remember("0", "an-old-run")
+
+    runs = SearchRuns(worker_folder, uri)
+    assert runs.find_parent("tune", "digits", timeout=0) == ids["live"]
+    assert runs.mapping() == {"parent_run_id": ids["live"], "trials": {}}
+    with pytest.raises(TuningError, match="No running search named 'flowers'.*--search-name"):
+        runs.find_parent("tune", "flowers", timeout=0)

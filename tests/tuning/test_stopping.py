@@ -1,8 +1,9 @@
-"""The median stopping rule: synthetic histories, the callback, the history file."""
+"""The median stopping rule: synthetic histories, the callback, a curve as a series."""
 
 import keras
 
-from zoo.tuning.stopping import EpochHistory, MedianStopping, median_rule_stops
+from zoo.tuning.run_tree import series_by_epoch
+from zoo.tuning.stopping import MedianStopping, median_rule_stops
 
 FINISHED = {"0": [0.5, 0.7, 0.8, 0.85], "1": [0.4, 0.6, 0.75, 0.8], "2": [0.3, 0.5, 0.6]}
 
@@ -56,9 +57,6 @@ def test_turned_off_it_only_records():
     assert not model.stop_training and callback.stopped_epoch is None
 
 
-def test_history_file_round_trip(tmp_path):
-    history = EpochHistory(tmp_path)
-    assert history.load() == {}
-    history.add("0003", {0: 0.5, 2: 0.7})
-    history.add("0004", {})
-    assert history.load() == {"0003": [0.5, None, 0.7]}
+def test_a_curve_becomes_a_series_by_epoch():
+    assert series_by_epoch({}) == []
+    assert series_by_epoch({0: 0.5, 2: 0.7}) == [0.5, None, 0.7]

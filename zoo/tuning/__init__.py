@@ -14,7 +14,7 @@ Where things live, one job per file:
     space.py        the tunable dimensions, their defaults, fixing/narrowing them
     hypermodel.py   ClassifierHyperModel: build(hp), fit(hp, model, ...)
     tuners.py       random / hyperband / bayesian with zoo's trial loop
-    stopping.py     the median stopping rule and its per-epoch history
+    stopping.py     the median stopping rule
     run_tree.py     the MLflow run tree: parent, trial-NNNN children, leaderboard
     retrain.py      the best configuration trained again, evaluated, registered
     options.py      SearchOptions and its command line, both ways
@@ -44,7 +44,6 @@ _LAZY = {
     "BayesianOptimization": "zoo.tuning.tuners",
     "MedianStopping": "zoo.tuning.stopping",
     "median_rule_stops": "zoo.tuning.stopping",
-    "EpochHistory": "zoo.tuning.stopping",
     "SearchRuns": "zoo.tuning.run_tree",
     "SearchOptions": "zoo.tuning.options",
     "SearchResult": "zoo.tuning.result",

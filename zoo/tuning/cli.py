@@ -6,6 +6,7 @@
     zoo tune ... --project-dir runs/tune/x     # same folder again: resume
     zoo tune --launch-workers 2 ...            # chief + 2 workers + mlflow server here
     zoo tune --chief ... / zoo tune --worker 0 ...   # by hand, several machines
+    KERASTUNER_TUNER_ID=tuner0 ... zoo tune ...      # the same as --worker 0
 
 `add_tune_command(subparsers)` adds it to the `zoo` command; `python -m
 zoo.tuning.cli ...` runs it alone (what the launcher starts). The recipe
@@ -21,10 +22,12 @@ import argparse
 import sys
 
 from zoo.errors import ZooError
+from zoo.tuning.errors import SearchFailedError
 from zoo.tuning.options import add_search_arguments, check_search_arguments, options_from_args
 from zoo.tuning.result import format_result, load_result
 
 EXIT_USAGE = 2
+EXIT_SEARCH_FAILED = 1  # the search ran, but no trial succeeded
 
 
 def run(args, out=print) -> int:
@@ -55,6 +58,9 @@ def run(args, out=print) -> int:
 def _handle(args) -> int:
     try:
         return run(args)
+    except SearchFailedError as error:
+        print(f"zoo tune: the search failed: {error}", file=sys.stderr)
+        return EXIT_SEARCH_FAILED
     except ZooError as error:
         print(f"zoo tune: error: {error}", file=sys.stderr)
         return EXIT_USAGE

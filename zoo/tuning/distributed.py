@@ -1,17 +1,26 @@
 """keras-tuner's distributed mode: one chief oracle, N workers, one MLflow server.
 
-    zoo tune --chief      --project-dir P --tracking-uri http://127.0.0.1:5000 ...
-    zoo tune --worker 0   --project-dir P --tracking-uri http://127.0.0.1:5000 ...
-    zoo tune --worker 1   ...
+    zoo tune --chief    --oracle-host 10.0.0.5 --tracking-uri http://10.0.0.5:5000 ...
+    zoo tune --worker 0 --oracle-host 10.0.0.5 --tracking-uri http://10.0.0.5:5000 ...
+    KERASTUNER_TUNER_ID=tuner1 KERASTUNER_ORACLE_IP=10.0.0.5 KERASTUNER_ORACLE_PORT=8765 \
+        zoo tune ...                                   # the same as --worker 1
     zoo tune --launch-workers 2 --project-dir P ...    # all of it on this machine
 
-The chief runs keras-tuner's oracle as a gRPC server on 127.0.0.1 (its
-`search()` only serves, until every worker has been told to stop), creates
-the parent MLflow run and, at the end, writes the leaderboard and retrains
-the best configuration. Workers read the parent run id from the project
-directory (mlflow_runs.json, which the chief writes) and log their trials as
-child runs under it, tagged `zoo.worker`. The median stopping rule's history
-also lives in the project directory: on several machines, share it.
+The chief runs keras-tuner's oracle as a gRPC server on `--oracle-host`
+(127.0.0.1 unless given; its `search()` only serves, until every worker has
+been told to stop), creates the parent MLflow run, tagged with the search's
+name (zoo.search.name) and, at the end, writes the leaderboard and retrains
+the best configuration. A worker needs nothing from the chief but the
+oracle's address and the tracking server: it finds the parent run there by
+the search's name, logs its trials as child runs under it (tagged
+`zoo.worker`), and reads the median rule's history from its siblings'
+metrics. Only the chief keeps state in its project directory (keras-tuner's
+oracle, the run mapping); each worker's own folder holds its checkpoints.
+
+keras-tuner's oracle has no authentication: whoever reaches its port can
+read the search and hand in trials. It listens on 127.0.0.1 unless
+`--oracle-host` says otherwise, and then the chief prints a warning; across
+machines, use a private cluster network or an SSH tunnel (see the README).
 
 Every process logs to one MLflow tracking server, never to one SQLite file:
 SQLite takes one writer at a time. `launch_local_search` starts that server
@@ -20,6 +29,7 @@ SQLite takes one writer at a time. `launch_local_search` starts that server
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import signal
 import socket
@@ -30,21 +40,26 @@ import urllib.request
 from pathlib import Path
 
 from zoo.tuning.errors import TuningError
+from zoo.tuning.options import (
+    DEFAULT_ORACLE_HOST,
+    ENV_ORACLE_IP,
+    ENV_ORACLE_PORT,
+    ENV_TUNER_ID,
+)
 
-ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: never listen beyond this machine
-ENV_TUNER_ID = "KERASTUNER_TUNER_ID"
-ENV_ORACLE_IP = "KERASTUNER_ORACLE_IP"
-ENV_ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
+LOOPBACK = "127.0.0.1"  # the MLflow server and the local launcher's ports stay here
 DEFAULT_ORACLE_PORT = 8765
 
 
-def configure_role(role: str, worker_id: int | None = None, port: int = 8765) -> None:
+def configure_role(role: str, worker_id: int | None = None, port: int = DEFAULT_ORACLE_PORT,
+                   host: str = DEFAULT_ORACLE_HOST) -> None:
     """Set keras-tuner's environment for `role`, before any tuner is built.
 
     Args:
         role: "single" (clears the variables), "chief" or "worker".
         worker_id: the worker's number; its tuner id becomes "tuner<N>".
-        port: the oracle's port on 127.0.0.1.
+        port: the oracle's port.
+        host: the oracle's address: where the chief listens, where workers connect.
     """
     if role == "single":
         for name in (ENV_TUNER_ID, ENV_ORACLE_IP, ENV_ORACLE_PORT):
@@ -55,14 +70,31 @@ def configure_role(role: str, worker_id: int | None = None, port: int = 8765) ->
     if role == "worker" and (worker_id is None or int(worker_id) < 0):
         raise TuningError("A worker needs a number: --worker 0, --worker 1, ...")
     os.environ[ENV_TUNER_ID] = "chief" if role == "chief" else f"tuner{int(worker_id)}"
-    os.environ[ENV_ORACLE_IP] = ORACLE_HOST
+    # keras-tuner joins "IP:PORT" itself; an IPv6 address needs its brackets.
+    os.environ[ENV_ORACLE_IP] = f"[{host}]" if ":" in host and not host.startswith("[") else host
     os.environ[ENV_ORACLE_PORT] = str(int(port))
+
+
+def oracle_exposure_warning(host: str) -> str | None:
+    """The warning a chief prints when its oracle listens beyond this machine, else None."""
+    name = host.strip("[]")
+    try:
+        if ipaddress.ip_address(name).is_loopback:
+            return None
+    except ValueError:
+        if name == "localhost":
+            return None
+    return (f"WARNING: the oracle listens on {host}. keras-tuner's oracle has no "
+            "authentication: anyone who can reach this port can read the search and hand in "
+            "trials. Expose it only on a private cluster network, or keep the default "
+            "127.0.0.1 and let workers reach it through an SSH tunnel (README, 'Tune "
+            "hyperparameters').")
 
 
 def free_port() -> int:
     """A TCP port nobody listens on at the moment, on 127.0.0.1."""
     with socket.socket() as probe:
-        probe.bind((ORACLE_HOST, 0))
+        probe.bind((LOOPBACK, 0))
         return probe.getsockname()[1]
 
 
@@ -84,12 +116,12 @@ def start_mlflow_server(store_uri: str, port: int | None = None, timeout: float 
     port = port or free_port()
     db = sqlite_path(store_uri)
     artifacts = (Path(db).parent if db else Path.cwd()) / ARTIFACTS_FOLDER
-    command = [sys.executable, "-m", "mlflow", "server", "--host", ORACLE_HOST,
+    command = [sys.executable, "-m", "mlflow", "server", "--host", LOOPBACK,
                "--port", str(port), "--backend-store-uri", store_uri,
                "--artifacts-destination", str(artifacts), "--workers", "1"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                start_new_session=True)
-    url = f"http://{ORACLE_HOST}:{port}"
+    url = f"http://{LOOPBACK}:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -13,12 +13,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from zoo.errors import ZooError
 from zoo.tuning.space import parse_override
 
 EXPERIMENT = "tune"
+DEFAULT_ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: loopback unless asked
+# keras-tuner's own way of giving a process its role; zoo reads them as
+# --chief / --worker N / --oracle-host / --oracle-port.
+ENV_TUNER_ID = "KERASTUNER_TUNER_ID"
+ENV_ORACLE_IP = "KERASTUNER_ORACLE_IP"
+ENV_ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 
 
 @dataclass
@@ -41,7 +50,11 @@ class SearchOptions:
         tracking_uri: the MLflow store; an http server for distributed searches.
         role: "single", "chief" or "worker".
         worker_id: the worker's number (role "worker").
-        oracle_port: the chief oracle's port on 127.0.0.1.
+        oracle_host: the chief oracle's address: where the chief listens and
+            workers connect (127.0.0.1 unless given; see zoo.tuning.distributed).
+        oracle_port: the chief oracle's port.
+        search_name: names the search's parent run (tag zoo.search.name), by
+            which workers find it; None: the project directory's name.
         median_stopping, warmup_epochs: the median stopping rule.
         retrain: train the best configuration again at the end and log it.
         retrain_on_all: ... on train + validation.
@@ -66,7 +79,9 @@ class SearchOptions:
     experiment: str = EXPERIMENT
     role: str = "single"
     worker_id: int | None = None
+    oracle_host: str = DEFAULT_ORACLE_HOST
     oracle_port: int | None = None  # None: 8765, or a free one for --launch-workers
+    search_name: str | None = None
     median_stopping: bool = True
     warmup_epochs: int = 2
     retrain: bool = True
@@ -124,27 +139,110 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", type=int, default=d.verbose, choices=[0, 1, 2])
     role = parser.add_mutually_exclusive_group()
     role.add_argument("--chief", action="store_true",
-                      help="serve the oracle of a distributed search (127.0.0.1)")
+                      help="serve the oracle of a distributed search (on --oracle-host)")
     role.add_argument("--worker", type=int, metavar="ID",
                       help="run trials for the chief; ID = 0, 1, ...")
     role.add_argument("--launch-workers", type=int, metavar="N",
                       help="start an MLflow server, the chief and N workers on this machine")
+    parser.add_argument("--oracle-host", default=None, metavar="ADDRESS",
+                        help="the chief oracle's address: the chief listens there, workers "
+                             "connect there (default 127.0.0.1; the oracle has no "
+                             "authentication, see the README)")
     parser.add_argument("--oracle-port", type=int, default=None,
                         help="the chief oracle's port (default 8765; --launch-workers: a free one)")
+    parser.add_argument("--search-name", default=None, metavar="NAME",
+                        help="how workers find the search's parent run on the tracking "
+                             "server (default: the --project-dir folder's name)")
 
 
-def options_from_args(args):
-    """A SearchOptions from parsed arguments."""
+def search_name(options: SearchOptions) -> str:
+    """The search's name: --search-name, or the project directory's name."""
+    return options.search_name or Path(options.project_dir).resolve().name
 
+
+def resolve_role(args, environ=None) -> dict:
+    """This process's role and oracle, from the flags and keras-tuner's variables.
+
+    KERASTUNER_TUNER_ID=chief means --chief, tuner<N> means --worker N;
+    KERASTUNER_ORACLE_IP / _PORT mean --oracle-host / --oracle-port. Either
+    way of launching gives the same search; a flag and a variable that
+    disagree stop the process (exit 2) rather than start a wrong one.
+
+    Returns:
+        {"role", "worker_id", "oracle_host", "oracle_port"}.
+
+    Raises:
+        zoo.arguments.ArgumentError: naming the flag and the variable that conflict.
+    """
+    from zoo.arguments import ArgumentError
+
+    environ = os.environ if environ is None else environ
+    tuner_id = environ.get(ENV_TUNER_ID)
+    env_host, env_port = environ.get(ENV_ORACLE_IP), environ.get(ENV_ORACLE_PORT)
     role = "chief" if args.chief else ("worker" if args.worker is not None else "single")
+    worker_id = args.worker
+    if tuner_id is not None:
+        match = re.fullmatch(r"tuner(\d+)", tuner_id.strip())
+        if tuner_id.strip() == "chief":
+            env_role, env_worker = "chief", None
+        elif match:
+            env_role, env_worker = "worker", int(match.group(1))
+        else:
+            raise ArgumentError(ENV_TUNER_ID, f"must be 'chief' or 'tuner<N>' (zoo's --worker "
+                                              f"N). Received: {tuner_id!r}")
+        meaning = "--chief" if env_role == "chief" else f"--worker {env_worker}"
+        if args.launch_workers is not None:
+            raise ArgumentError("--launch-workers", f"conflicts with {ENV_TUNER_ID}={tuner_id} "
+                                f"in the environment (which means {meaning}): unset it to "
+                                "launch a search on this machine.")
+        if role != "single" and (role, worker_id) != (env_role, env_worker):
+            given = "--chief" if role == "chief" else f"--worker {worker_id}"
+            raise ArgumentError(given.split()[0], f"{given} conflicts with {ENV_TUNER_ID}="
+                                f"{tuner_id} in the environment (which means {meaning}): "
+                                "give one of the two, or make them agree.")
+        role, worker_id = env_role, env_worker
+    elif role == "single" and args.launch_workers is None and (env_host or env_port):
+        set_name = ENV_ORACLE_IP if env_host else ENV_ORACLE_PORT
+        raise ArgumentError(ENV_TUNER_ID, f"{set_name} is set in the environment, but "
+                            f"neither {ENV_TUNER_ID} nor --chief / --worker N says what this "
+                            f"process is: set {ENV_TUNER_ID}=chief or tuner<N>, or unset "
+                            f"{set_name}.")
+    host = args.oracle_host
+    if env_host is not None:
+        if host is not None and host != env_host:
+            raise ArgumentError("--oracle-host", f"--oracle-host {host} conflicts with "
+                                f"{ENV_ORACLE_IP}={env_host} in the environment: give one "
+                                "of the two, or make them agree.")
+        host = env_host
+    port = args.oracle_port
+    if env_port is not None:
+        try:
+            number = int(env_port)
+        except ValueError:
+            raise ArgumentError(ENV_ORACLE_PORT, f"must be a port number. "
+                                f"Received: {env_port!r}") from None
+        if port is not None and port != number:
+            raise ArgumentError("--oracle-port", f"--oracle-port {port} conflicts with "
+                                f"{ENV_ORACLE_PORT}={env_port} in the environment: give one "
+                                "of the two, or make them agree.")
+        port = number
+    return {"role": role, "worker_id": worker_id, "oracle_host": host or DEFAULT_ORACLE_HOST,
+            "oracle_port": port}
+
+
+def options_from_args(args, environ=None):
+    """A SearchOptions from parsed arguments (and keras-tuner's variables; see resolve_role)."""
+
+    where = resolve_role(args, environ)
     return SearchOptions(
         data=args.data, backbones=list(args.backbones), tuner=args.tuner,
         max_trials=args.max_trials, objective=args.objective, epochs=args.epochs,
         image_size=args.image_size, batch_size=args.batch_size, weights=args.weights,
         space=dict(parse_override(text) for text in args.space),
         project_dir=args.project_dir, tracking_uri=args.tracking_uri,
-        experiment=args.experiment, role=role, worker_id=args.worker,
-        oracle_port=args.oracle_port, median_stopping=not args.no_median_stopping,
+        experiment=args.experiment, role=where["role"], worker_id=where["worker_id"],
+        oracle_host=where["oracle_host"], oracle_port=where["oracle_port"],
+        search_name=args.search_name, median_stopping=not args.no_median_stopping,
         warmup_epochs=args.warmup_epochs, retrain=not args.no_retrain,
         retrain_on_all=args.retrain_on_all, register=args.register, seed=args.seed,
         max_consecutive_failed_trials=args.max_failures, verbose=args.verbose)
@@ -171,8 +269,12 @@ def options_to_argv(options, **replace) -> list[str]:
         argv += ["--space", f"{name}={text}"]
     if o.tracking_uri:
         argv += ["--tracking-uri", o.tracking_uri]
+    if o.oracle_host != DEFAULT_ORACLE_HOST:
+        argv += ["--oracle-host", o.oracle_host]
     if o.oracle_port:
         argv += ["--oracle-port", str(o.oracle_port)]
+    if o.search_name:
+        argv += ["--search-name", o.search_name]
     if o.register:
         argv += ["--register", o.register]
     argv += [flag for flag, on in (("--retrain-on-all", o.retrain_on_all),
@@ -216,5 +318,8 @@ def check_search_arguments(args) -> None:
                                ("--launch-workers", args.launch_workers, 1)):
         if value is not None:
             check_number(option, value, low)
-    if args.oracle_port is not None:
-        check_number("--oracle-port", args.oracle_port, 1, 65535)
+    where = resolve_role(args)
+    if where["oracle_port"] is not None:
+        check_number("--oracle-port", where["oracle_port"], 1, 65535)
+    if not where["oracle_host"].strip():
+        raise ArgumentError("--oracle-host", "needs an address, e.g. 127.0.0.1 or 10.0.0.5.")

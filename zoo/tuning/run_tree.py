@@ -11,9 +11,15 @@ Child runs are written with an MlflowClient and explicit run ids, never
 through MLflow's "active run", so trials of several worker processes (and a
 parent held open by the chief) do not step on each other.
 
-Resume never duplicates a run: `mlflow_runs.json` in the project directory
-maps the parent and every trial id to its run id (written atomically, under
-a lock), and a trial missing there is still found by its `zoo.trial_id` tag.
+The parent is tagged `zoo.search.name`: a worker, which may run on another
+machine with a project directory of its own, finds the search's parent run
+through the tracking server by that name, never through a shared file. The
+median rule's history is read there too: the finished siblings' metrics.
+
+Resume never duplicates a run: `mlflow_runs.json` in each process's project
+directory maps the parent and every trial id it ran to its run id (written
+atomically, under a lock), and a trial missing there is still found among
+the parent's children by its `zoo.trial_id` tag.
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ TAG_TRIAL_STATUS = "zoo.trial.status"
 TAG_ATTEMPTS = "zoo.trial.attempts"  # set when an interrupted trial's run is reopened
 TAG_STOPPED_EARLY = "zoo.trial.stopped_early"
 TAG_SEARCH = "zoo.search"
+TAG_SEARCH_NAME = "zoo.search.name"  # on the parent: how workers find it
+TAG_OPENED = "zoo.search.opened"  # on the parent: when a chief last opened it (epoch seconds)
+TAG_ERROR = "zoo.trial.error"  # on a failed child: its exception, in one line
+# Trials whose per-epoch objective the median rule compares against.
+FINISHED_STATUSES = ("COMPLETED", "STOPPED_EARLY")
 MISSING = "n/a"  # the value of an hp.* param a trial did not have, for parallel coordinates
 LEADERBOARD_JSON = "leaderboard.json"
 LEADERBOARD_CSV = "leaderboard.csv"
@@ -73,6 +84,8 @@ class SearchRuns:
         self.tracking_uri = tracking_uri
         self.client = MlflowClient(tracking_uri)
         self.worker = worker
+        self._parent: str | None = None  # set_parent / find_parent; else the mapping's
+        self._histories: dict[str, list] = {}  # run id -> series; ended runs do not change
 
     # ---------------------------------------------------------------- mapping
 
@@ -81,17 +94,56 @@ class SearchRuns:
 
     @property
     def parent_run_id(self) -> str | None:
-        return self.mapping().get("parent_run_id")
+        return self._parent or self.mapping().get("parent_run_id")
 
     def set_parent(self, run_id: str) -> None:
-        """Record the parent run, once; a resumed search finds it here."""
+        """Record the parent run; a resumed search finds it here.
+
+        A mapping that names another parent (a worker's folder used by an
+        earlier search) starts over: its trial ids belong to that search.
+        """
+        self._parent = run_id
+
         def change(value):
-            value["parent_run_id"] = run_id
+            if value.get("parent_run_id") != run_id:
+                value = {"parent_run_id": run_id, "trials": {}}
             return value
         update_json(self.path, change, default={"parent_run_id": None, "trials": {}})
 
+    def find_parent(self, experiment: str, name: str, timeout: float = 300.0) -> str:
+        """The running parent run of the search `name`, from the tracking server (workers).
+
+        Waits for the chief to open it. Should several runs of that name be
+        RUNNING (a chief that was killed, then started afresh), the one a
+        chief opened last is taken.
+        """
+        from zoo.tuning.errors import TuningError
+
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.client.get_experiment_by_name(experiment)
+            runs = [] if found is None else self.client.search_runs(
+                [found.experiment_id], filter_string="attributes.status = 'RUNNING'",
+                max_results=50000)
+            # Compared here rather than in the filter: a name may hold quotes.
+            runs = [r for r in runs if r.data.tags.get(TAG_SEARCH_NAME) == name
+                    and TAG_PARENT not in r.data.tags]
+            if runs:
+                newest = max(runs, key=lambda r: float(r.data.tags.get(TAG_OPENED, 0)))
+                self.set_parent(newest.info.run_id)
+                return newest.info.run_id
+            if time.monotonic() > deadline:
+                raise TuningError(
+                    f"No running search named {name!r} in experiment {experiment!r} of "
+                    f"{self.tracking_uri} after {timeout:.0f} s: start the chief (zoo tune "
+                    "--chief) first, with the same --search-name (default: the name of "
+                    "the --project-dir folder), --experiment and --tracking-uri.")
+            time.sleep(1.0)
+
     def wait_for_parent(self, timeout: float = 300.0) -> str:
-        """The parent run id, waiting for the chief to create it (workers)."""
+        """The parent run id in this folder's mapping, waiting for the chief to
+        write it (the local launcher, which shares the chief's folder; workers
+        use find_parent)."""
         from zoo.tuning.errors import TuningError
 
         deadline = time.monotonic() + timeout
@@ -100,8 +152,8 @@ class SearchRuns:
             if run_id:
                 return run_id
             time.sleep(0.5)
-        raise TuningError(f"No parent run in {self.path} after {timeout:.0f} s: start the "
-                          "chief (zoo tune --chief) with the same --project-dir first.")
+        raise TuningError(f"No parent run in {self.path} after {timeout:.0f} s: the chief "
+                          "did not open the search; see its log.")
 
     def _remember(self, trial_id: str, run_id: str) -> None:
         def change(value):
@@ -180,13 +232,17 @@ class SearchRuns:
         shown = "STOPPED_EARLY" if stopped_early and status == "COMPLETED" else status
         self.client.set_tag(run_id, TAG_TRIAL_STATUS, shown)
         self.client.set_tag(run_id, TAG_STOPPED_EARLY, str(bool(stopped_early)).lower())
-        # MLflow has no "stopped" status; KILLED is the nearest, and the tags say why.
-        mlflow_status = {"COMPLETED": "KILLED" if stopped_early else "FINISHED",
-                         "FAILED": "FAILED", "INVALID": "FAILED"}.get(status, "KILLED")
+        # A trial the median rule stopped did finish: it ran as the rule asked
+        # and has a score. KILLED stays for real interruptions (kill_trial).
+        mlflow_status = {"COMPLETED": "FINISHED", "FAILED": "FAILED",
+                         "INVALID": "FAILED"}.get(status, "KILLED")
         self.client.set_terminated(run_id, mlflow_status)
 
-    def fail_trial(self, run_id: str, traceback_text: str) -> None:
-        """Attach a failed trial's traceback (its run ends in end_trial)."""
+    def fail_trial(self, run_id: str, traceback_text: str, error: str | None = None) -> None:
+        """Attach a failed trial's traceback, and its error in one line as the
+        tag zoo.trial.error (its run ends in end_trial)."""
+        if error:
+            self.client.set_tag(run_id, TAG_ERROR, error[:1000])
         try:
             self.client.log_text(run_id, traceback_text, TRACEBACK_ARTIFACT)
         except Exception:  # the FAILED status matters more than the file
@@ -240,6 +296,35 @@ class SearchRuns:
                     closed.append(run.info.run_id)
         return closed
 
+    def finished_histories(self, metric: str) -> dict[str, list]:
+        """{trial_id: [metric at epoch 0, 1, ...]} of the search's finished trials,
+        whichever process ran them: what the median stopping rule compares with."""
+        histories = {}
+        for run in self.children():
+            if (run.info.status == "RUNNING"
+                    or run.data.tags.get(TAG_TRIAL_STATUS) not in FINISHED_STATUSES):
+                continue
+            run_id = run.info.run_id
+            if run_id not in self._histories:
+                points = self.client.get_metric_history(run_id, metric)
+                self._histories[run_id] = series_by_epoch({m.step: m.value for m in points})
+            if self._histories[run_id]:
+                histories[run.data.tags.get(TAG_TRIAL_ID, run_id)] = self._histories[run_id]
+        return histories
+
+    def failure_summary(self) -> str:
+        """How many trials failed, and the first one's error and run id."""
+        failed = sorted((run for run in self.children()
+                         if run.data.tags.get(TAG_TRIAL_STATUS) in ("FAILED", "INVALID")),
+                        key=lambda run: run.info.run_name or "")
+        ended = [run for run in self.children() if run.info.status != "RUNNING"]
+        if not failed:
+            return f"No trial of {len(ended)} has a score."
+        first = failed[0]
+        error = first.data.tags.get(TAG_ERROR, "see its traceback.txt")
+        return (f"{len(failed)} of {len(ended)} trials failed. The first error, in "
+                f"{first.info.run_name} (run {first.info.run_id}): {error}")
+
     # ---------------------------------------------------------------- leaderboard
 
     def leaderboard(self, direction: str = "max") -> list[dict]:
@@ -271,6 +356,16 @@ class SearchRuns:
         self.client.log_text(parent, json.dumps(rows, indent=1), LEADERBOARD_JSON)
         self.client.log_text(parent, leaderboard_csv(rows), LEADERBOARD_CSV)
         return rows
+
+
+def series_by_epoch(values: dict[int, float]) -> list:
+    """{epoch: value} as [value at epoch 0, 1, ...], None where an epoch is missing."""
+    if not values:
+        return []
+    series = [None] * (int(max(values)) + 1)
+    for epoch, value in values.items():
+        series[int(epoch)] = value
+    return series
 
 
 def leaderboard_csv(rows: list[dict]) -> str:

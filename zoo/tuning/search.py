@@ -8,7 +8,11 @@
 
 The recipe (recipes/tune_classifier.py) and `zoo tune` both call it. In a
 distributed search the chief does 1-3, serves the oracle during 4 and does 5;
-each worker does 1, 2 and 4, logging child runs under the chief's parent.
+each worker does 1, 2 and 4, logging child runs under the chief's parent,
+which it finds on the tracking server by the search's name.
+
+A search in which no trial succeeds ends with SearchFailedError: how many
+failed and the first error with its run id; the parent run ends FAILED.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from zoo.tuning.errors import TuningError
-from zoo.tuning.options import EXPERIMENT, SearchOptions
+from zoo.tuning.errors import SearchFailedError, TuningError
+from zoo.tuning.options import EXPERIMENT, SearchOptions, search_name
 from zoo.tuning.result import SearchResult, save_result
+
+# keras-tuner's oracle gives up with this RuntimeError after too many failed trials in a row.
+_TOO_MANY_FAILURES = "Number of consecutive failures exceeded the limit"
 
 
 def run_search(options: SearchOptions, hypermodel_class=None, progress=print) -> SearchResult:
@@ -29,10 +36,20 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
         hypermodel_class: a ClassifierHyperModel subclass to use instead (tests).
         progress: prints one line per finished trial and step.
     """
-    from zoo.tuning.distributed import DEFAULT_ORACLE_PORT, configure_role
+    import sys
 
-    configure_role(options.role, options.worker_id, options.oracle_port or DEFAULT_ORACLE_PORT)
+    from zoo.tuning.distributed import (
+        DEFAULT_ORACLE_PORT,
+        configure_role,
+        oracle_exposure_warning,
+    )
+
+    configure_role(options.role, options.worker_id, options.oracle_port or DEFAULT_ORACLE_PORT,
+                   options.oracle_host)
     uri = _tracking_uri(options)
+    warning = oracle_exposure_warning(options.oracle_host) if options.role == "chief" else None
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
 
     import keras_tuner  # noqa: F401  (after the role's environment is set)
 
@@ -76,18 +93,29 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
                           warmup_epochs=options.warmup_epochs,
                           max_consecutive_failed_trials=options.max_consecutive_failed_trials)
 
+    name = search_name(options)
     if options.role == "worker":
-        # 4 (worker): trials from the chief's oracle, under the chief's parent run.
-        runs.wait_for_parent()
+        # 4 (worker): trials from the chief's oracle, under the chief's parent
+        # run, found on the tracking server: no file is shared with the chief.
+        parent_id = runs.find_parent(options.experiment, name)
+        progress(f"Worker {options.worker_id}: search '{name}', parent run {parent_id}, "
+                 f"oracle {options.oracle_host}:{options.oracle_port or DEFAULT_ORACLE_PORT}.")
         search = tuner()
         search.search(train, validation_data=val, verbose=options.verbose)
         rows = runs.log_leaderboard(search.objective.direction)
         return SearchResult(runs.parent_run_id, uri, rows)
 
     # 3. The parent run: the one in the project's mapping when resuming.
+    import time
+
+    from zoo.tuning.run_tree import TAG_OPENED, TAG_SEARCH_NAME
+
     tags = tracking.standard_tags(EXPERIMENT, backbone=",".join(options.backbones),
                                   data_source=options.data)
-    with tracking.tracked_run(options.experiment, run_name=f"search-{project_dir.name}",
+    # The name is how workers find this run; the time (set again on every
+    # resume) tells a chief's run from one an earlier, killed chief left RUNNING.
+    tags.update({TAG_SEARCH_NAME: name, TAG_OPENED: f"{time.time():.3f}"})
+    with tracking.tracked_run(options.experiment, run_name=f"search-{name}",
                               tracking_uri=uri, run_id=runs.parent_run_id, tags=tags) as parent:
         import mlflow
 
@@ -104,7 +132,13 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
                  f"trials, {done} already done; parent run {parent.info.run_id}.")
 
         # 4. The search (the chief only serves the oracle until the workers are done).
-        search.search(train, validation_data=val, verbose=options.verbose)
+        try:
+            search.search(train, validation_data=val, verbose=options.verbose)
+        except RuntimeError as exc:
+            if not str(exc).startswith(_TOO_MANY_FAILURES):
+                raise
+            progress(f"The search stopped after {options.max_consecutive_failed_trials} "
+                     "failed trials in a row (--max-failures).")
 
         # 5. What the search found.
         runs.close_stale()
@@ -112,11 +146,18 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
         mlflow.log_dict(search.oracle.get_space().get_config(), "search_space.json")
         rows = runs.log_leaderboard(search.objective.direction)
         result = SearchResult(parent.info.run_id, uri, rows)
-        if not search.oracle.get_best_trials(1):
-            progress("No trial completed: nothing to retrain.")
+        # keras-tuner pads get_best_trials with failed trials, which have no score.
+        scored = [t for t in search.oracle.get_best_trials(len(search.oracle.trials))
+                  if t.score is not None and str(getattr(t.status, "value", t.status))
+                  == "COMPLETED"]
+        if not scored:
             save_result(result, project_dir)
-            return result
-        best = search.oracle.get_best_trials(1)[0]
+            # Raised inside the run: the parent ends FAILED.
+            raise SearchFailedError(
+                f"No trial of search '{name}' succeeded. {runs.failure_summary()}\n"
+                f"Parent run {parent.info.run_id} (store {uri}); each failed trial's run "
+                "holds its traceback.txt.")
+        best = scored[0]
         result.best_hyperparameters = dict(best.hyperparameters.values)
         result.best_score = best.score
         mlflow.log_dict(result.best_hyperparameters, "best_hyperparameters.json")

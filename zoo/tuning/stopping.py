@@ -6,45 +6,17 @@ finished trials had reached by epoch e. Best-so-far rather than the value at
 epoch e alone, so that one noisy epoch does not end a good trial (this is the
 rule of Google Vizier's median stopping, on running bests).
 
-The per-epoch objective of finished trials lives in `epoch_history.json` in
-the project directory: a resumed search and every worker of a distributed
-search on the same machine (or a shared folder) see the same history.
+The per-epoch objective of finished trials comes from the tracking server:
+the curves of the search's finished child runs (SearchRuns.finished_histories),
+so every worker, on whatever machine, and a resumed search see the same
+history without sharing a folder.
 """
 
 from __future__ import annotations
 
 import statistics
-from pathlib import Path
 
 import keras
-
-from zoo.files import read_json, update_json
-
-HISTORY_FILE = "epoch_history.json"
-
-
-class EpochHistory:
-    """The objective per epoch of finished trials, in the project directory.
-
-    Args:
-        project_dir: the search's project directory.
-    """
-
-    def __init__(self, project_dir):
-        self.path = Path(project_dir) / HISTORY_FILE
-
-    def load(self) -> dict[str, list]:
-        """{trial_id: [objective at epoch 0, 1, ...]} (None where not measured)."""
-        return read_json(self.path, {})
-
-    def add(self, trial_id: str, values_by_epoch: dict[int, float]) -> None:
-        """Record a finished trial's objective per (absolute) epoch."""
-        if not values_by_epoch:
-            return
-        series = [None] * (max(values_by_epoch) + 1)
-        for epoch, value in values_by_epoch.items():
-            series[epoch] = value
-        update_json(self.path, lambda all_: {**all_, str(trial_id): series}, default={})
 
 
 def running_best(series, epoch: int, direction: str):
@@ -62,7 +34,8 @@ def median_rule_stops(current: dict[int, float], epoch: int, finished: dict[str,
     Args:
         current: the running trial's objective by epoch so far.
         epoch: the epoch just finished (0-based).
-        finished: the histories of finished trials (EpochHistory.load()).
+        finished: {trial_id: [value per epoch]} of finished trials
+            (SearchRuns.finished_histories).
         direction: "max" or "min", the objective's.
         warmup_epochs: never stop before this many epochs are done.
         min_trials: how many finished trials must have reached `epoch`.

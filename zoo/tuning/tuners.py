@@ -25,8 +25,8 @@ import keras_tuner
 
 from zoo import compat
 from zoo.tuning.errors import TuningError
-from zoo.tuning.run_tree import MISSING, SearchRuns, trial_run_name
-from zoo.tuning.stopping import EpochHistory, MedianStopping
+from zoo.tuning.run_tree import MISSING, SearchRuns, series_by_epoch, trial_run_name
+from zoo.tuning.stopping import MedianStopping
 
 TUNERS = ("random", "hyperband", "bayesian")
 # Hyperband's own hyperparameters; listed so that every child run has them all.
@@ -36,6 +36,20 @@ HYPERBAND_KEYS = ("tuner/epochs", "tuner/initial_epoch", "tuner/bracket", "tuner
 # The trial loop below calls and overrides private keras-tuner methods: a
 # keras-tuner that moved them fails here, with its version named.
 compat.check_keras_tuner()
+
+
+def _quiet_failed_trials() -> None:
+    """Stop keras-tuner printing each failed trial's traceback to stderr (its
+    `config.DEBUG` is on by default): zoo keeps the traceback in the trial's
+    run (traceback.txt) and prints one line with the error."""
+    try:
+        from keras_tuner.src import config
+    except ImportError:  # a keras-tuner that moved it prints them; nothing breaks
+        return
+    config.DEBUG = False
+
+
+_quiet_failed_trials()
 
 
 class ZooTuner(keras_tuner.Tuner):
@@ -64,9 +78,12 @@ class ZooTuner(keras_tuner.Tuner):
         self.warmup_epochs = warmup_epochs
         self.min_trials = min_trials
         self.progress = progress or (lambda line: None)
-        self.epoch_history = EpochHistory(self.project_dir)
+        # Without MLflow (runs=None) the median rule compares with this
+        # process's own finished trials.
+        self._local_histories: dict[str, list] = {}
         # trial_id -> (run_id, stopper, start time, custom gradients before the trial)
         self._running: dict[str, tuple] = {}
+        self._errors: dict[str, str] = {}  # trial_id -> its error in one line
 
     @property
     def objective(self):
@@ -79,8 +96,10 @@ class ZooTuner(keras_tuner.Tuner):
         trial_id = trial.trial_id
         run_id = self.runs.start_trial(trial_id) if self.runs else None
         objective = self.objective
+        finished = (self.runs.finished_histories(objective.name) if self.runs
+                    else dict(self._local_histories))
         stopper = MedianStopping(
-            objective.name, objective.direction, self.epoch_history.load(),
+            objective.name, objective.direction, finished,
             warmup_epochs=self.warmup_epochs if self.median_stopping else None,
             min_trials=self.min_trials)
         self._running[trial_id] = (run_id, stopper, time.monotonic(), _custom_gradient_names())
@@ -102,10 +121,12 @@ class ZooTuner(keras_tuner.Tuner):
         except Exception as exc:
             # keras-tuner records a FailedTrialError as a FAILED trial and goes
             # on with the next one; the child run gets the real traceback.
+            error = f"{type(exc).__name__}: {exc}"
+            self._errors[trial_id] = error
             if run_id:
-                self.runs.fail_trial(run_id, traceback.format_exc())
+                self.runs.fail_trial(run_id, traceback.format_exc(), error=error)
             raise keras_tuner.errors.FailedTrialError(
-                f"Trial {trial_id} failed: {type(exc).__name__}: {exc}") from exc
+                f"Trial {trial_id} failed: {error}") from exc
         except BaseException:  # Ctrl-C or SIGTERM: the run is KILLED, a resume reopens it
             if run_id:
                 self.runs.kill_trial(run_id, traceback.format_exc())
@@ -121,12 +142,15 @@ class ZooTuner(keras_tuner.Tuner):
     def on_trial_end(self, trial):
         run_id, stopper, started, gradients_before = self._running.pop(
             trial.trial_id, (None, None, None, None))
+        error = self._errors.pop(trial.trial_id, None)
         try:
             super().on_trial_end(trial)  # the oracle scores the trial and saves itself
         finally:
             try:
                 if run_id:
-                    self._finish_run(trial, run_id, stopper, started)
+                    self._finish_run(trial, run_id, stopper, started, error)
+                elif stopper is not None and _status(trial) == "COMPLETED":
+                    self._local_histories[trial.trial_id] = series_by_epoch(stopper.values)
             finally:
                 # A search of hundreds of trials must not grow: drop the
                 # trial's graphs and models now, not at the next build.
@@ -135,21 +159,19 @@ class ZooTuner(keras_tuner.Tuner):
                 gc.collect()
                 _return_freed_memory()
 
-    def _finish_run(self, trial, run_id, stopper, started) -> None:
+    def _finish_run(self, trial, run_id, stopper, started, error=None) -> None:
         final = self.oracle.get_trial(trial.trial_id)
-        status = str(getattr(final.status, "value", final.status))
+        status = _status(final)
         stopped = stopper.stopped_epoch is not None
         self.runs.end_trial(run_id, status, self.hp_values(final.hyperparameters),
                             score=final.score, best_step=final.best_step,
                             stopped_early=stopped)
-        if status == "COMPLETED":
-            self.epoch_history.add(trial.trial_id, stopper.values)
         rows = self.runs.log_leaderboard(self.objective.direction)
         total = self.oracle.max_trials
         score = "" if final.score is None else f" {self.objective.name}={final.score:.4f}"
         self.progress(f"[{len(rows)}/{total or '?'}] {trial_run_name(trial.trial_id)} "
                       f"{status.lower()}{' (stopped early)' if stopped else ''}{score} "
-                      f"in {time.monotonic() - started:.1f} s")
+                      f"in {time.monotonic() - started:.1f} s{f': {error}' if error else ''}")
 
     def hp_names(self) -> list[str]:
         """Every hyperparameter name of the search, for the hp.* params."""
@@ -192,6 +214,11 @@ class Hyperband(keras_tuner.Hyperband, ZooTuner):
                 model.optimizer.build(model.trainable_variables)
             model.load_weights(checkpoint)
         return model
+
+
+def _status(trial) -> str:
+    """A keras-tuner trial's status as text: COMPLETED, FAILED, INVALID..."""
+    return str(getattr(trial.status, "value", trial.status))
 
 
 def _gradient_registry() -> dict | None:
@@ -287,8 +314,8 @@ def make_tuner(name: str, hypermodel, project_dir, *, objective="val_accuracy",
     Args:
         name: "random", "hyperband" or "bayesian".
         hypermodel: a keras_tuner.HyperModel (e.g. ClassifierHyperModel).
-        project_dir: the search's folder: keras-tuner's trials and oracle,
-            mlflow_runs.json, epoch_history.json.
+        project_dir: the search's folder: keras-tuner's trials and oracle
+            (the chief's), mlflow_runs.json.
         objective: e.g. "val_accuracy" (max) or "val_loss" (min); see parse_objective.
         max_trials: trials at most (random and bayesian).
         max_epochs: Hyperband's largest budget per trial.
