@@ -51,7 +51,7 @@ EXPERIMENT = "classify"
 # Plain values, not a TrainConfig: zoo.training imports TensorFlow, and a
 # mistyped argument should be reported before that (head, dropout and seed
 # are TrainConfig's own defaults).
-DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=32, epochs=8,
+DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=64, epochs=8,
                            fine_tune_blocks=2, fine_tune_epochs=4, batch_size=32,
                            learning_rate=1e-3, head="linear", dropout=0.2, seed=1337)
 
