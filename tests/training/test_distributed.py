@@ -1,4 +1,5 @@
-"""Training under tf.distribute.MirroredStrategy, on two logical CPU devices."""
+"""Training under tf.distribute strategies: MirroredStrategy on two logical CPU
+devices, MultiWorkerMirroredStrategy on two worker processes on 127.0.0.1."""
 
 import json
 import os
@@ -8,7 +9,6 @@ import textwrap
 
 import numpy as np
 import pytest
-
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,7 +54,6 @@ WORKER_SCRIPT = textwrap.dedent(
     """
     import json, os, sys
     import numpy as np
-import pytest
     from zoo.training import FeatureCache, TrainConfig, make_strategy, train_classifier
     from zoo.training.loop import is_chief
 
