@@ -61,6 +61,9 @@ def log_epoch(epoch: int, logs: Mapping, phase: int | None = None) -> None:
     """Log one epoch's values at step `epoch` (an `on_epoch_end` for train_classifier)."""
     import mlflow
 
+    from zoo.tracking.runs import mark_run_started
+
+    mark_run_started(mlflow.active_run().info.run_id)
     mlflow.log_metrics(epoch_metrics(logs, phase), step=epoch)
 
 
@@ -93,7 +96,8 @@ def per_class_table(report) -> dict:
     }
 
 
-def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str | None:
+def log_evaluation(report, split: str, baselines: Mapping | None = None,
+                   log_metrics=None) -> str | None:
     """Scores, per-class table, confusion matrix and misclassified images of one split.
 
     Args:
@@ -102,6 +106,8 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
         baselines: what zoo.classification.evaluation.baselines returned for that split;
             when the model does not beat its majority class, the run gets the
             tag `zoo.warning.<split>` saying so.
+        log_metrics: how the scores are logged, e.g. a MetricSpool's
+            `log_metrics`; default mlflow.log_metrics.
 
     Returns:
         That warning, or None.
@@ -111,7 +117,7 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     from zoo.classification.evaluation import baseline_warning, format_baselines
     from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
-    mlflow.log_metrics(headline_metrics(report, split, baselines))
+    (log_metrics or mlflow.log_metrics)(headline_metrics(report, split, baselines))
     _log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
     record = report.to_dict()
     text = report.format()
