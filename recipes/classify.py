@@ -276,7 +276,10 @@ def main(argv=None):
             model_lines = [f"Saved model: `{model_path.resolve()}`"]
             if info is not None:
                 model_lines.append(f"MLflow model: `{info.model_uri}`")
-            if args.register and info is not None:
+            if args.register and not (info is not None and spool.drain()):
+                # The registry compares the run's val/accuracy: it must be there.
+                steps.skipped.append(f"registration as {args.register}")
+            elif args.register:
                 version = steps("registered version", tracking.register_candidate,
                                 info.model_uri, args.register)
                 # Never a champion that does no better than always guessing one class.

@@ -72,8 +72,8 @@ def test_a_resume_that_fails_after_training_started_is_failed(store, tmp_path):
 
 # -- a server that is not there -------------------------------------------
 
-def test_metrics_for_a_server_that_never_answers_wait_on_disk_and_flush_later(store, tmp_path,
-                                                                             capsys):
+def test_metrics_for_a_server_that_never_answers_wait_on_disk_and_flush_later(
+        store, tmp_path, capsys):
     uri, client = store
     with tracked_run("faults", tracking_uri=uri) as run:
         run_id = run.info.run_id
@@ -208,7 +208,8 @@ def test_training_goes_on_while_the_server_is_away_and_the_history_has_no_gap(tm
                         server.start()                         # and comes back
 
                 model = _regression()
-                loop = TrainingLoop(new_state(), checkpointer=Checkpointer(tmp_path / "out" / "ckpt"),
+                loop = TrainingLoop(new_state(),
+                                    checkpointer=Checkpointer(tmp_path / "out" / "ckpt"),
                                     on_epoch_end=on_epoch_end, verbose=0)
                 data = _data()
                 loop.run(model, lambda epoch: data, data, epochs)

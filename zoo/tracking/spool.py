@@ -118,6 +118,21 @@ class MetricSpool:
         with self._lock:
             return len(self._records) - self._sent
 
+    def drain(self, wait_seconds: float = CLOSE_WAIT_SECONDS) -> bool:
+        """Wait until every record so far reached the run (True), or `wait_seconds` passed.
+
+        For what reads the run's metrics back, e.g. the registry comparing
+        `val/accuracy` with the champion's.
+        """
+        deadline = time.monotonic() + wait_seconds
+        with self._lock:
+            while self._sent < len(self._records):
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._thread.is_alive():
+                    return False
+                self._lock.wait(min(left, 0.5))
+            return True
+
     def close(self, wait_seconds: float = CLOSE_WAIT_SECONDS) -> int:
         """Send what can be sent within `wait_seconds`, stop the sender; the number left.
 
@@ -184,6 +199,7 @@ class MetricSpool:
             with self._lock:
                 self._sent += count
                 _write_sent(self.path, self._sent)
+                self._lock.notify_all()
             if self._unreachable_since is not None:
                 self._unreachable_since = None
                 _log.warning("The tracking server %s answers again; the delayed metrics of "
