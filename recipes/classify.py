@@ -341,8 +341,9 @@ def send_earlier_metrics(output: Path, run_id: str) -> None:
         return
     try:
         count = tracking.flush_spool(path)
-        print(f"[tracking] Sent {count} records an earlier attempt of run {run_id} kept "
-              f"in {path}.")
+        if count:
+            print(f"[tracking] Sent {count} records an earlier attempt of run {run_id} kept "
+                  f"in {path}.")
     except zoo.ZooError as exc:
         print(f"[tracking] {exc}")
 

@@ -191,7 +191,7 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
     lines += [f"| {split_name} split ({report.num_examples} images) | accuracy |", "|---|---|",
               f"| this model | **{report.accuracy:.4f}** |"]
     if baselines:
-        from zoo.evaluation import baseline_warning
+        from zoo.classification.evaluation import baseline_warning
 
         majority = baselines["majority_class"]
         if 0 <= majority < len(report.class_names):
