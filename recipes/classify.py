@@ -174,8 +174,9 @@ def main(argv=None):
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
     from zoo.files import atomic_file, atomic_write_text
-    from zoo.tracking.reports import (epoch_metrics, log_evaluation, log_learning_curves,
-                                      run_description, set_run_description)
+    from zoo.tracking.reports import (epoch_metrics, headline_metrics, log_evaluation,
+                                      log_learning_curves, run_description,
+                                      set_run_description)
     from zoo.tracking.spool import BestEffort, MetricSpool
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
@@ -263,14 +264,17 @@ def main(argv=None):
                 result.model.save(staging)
             atomic_write_text(output / "class_names.json", json.dumps(class_names))
 
-            # Then the run's files, as far as the tracking server takes them.
+            # Then the scores, which wait in the spool like the epochs' metrics,
+            # and the run's files, as far as the tracking server takes them.
+            reports = {"val": report} if test_report is None else {"val": report,
+                                                                  "test": test_report}
+            for name, scored in reports.items():
+                spool.log_metrics(headline_metrics(scored, name, baselines[name]))
             steps = BestEffort()
             steps("learning curves", log_learning_curves, result)
-            steps("validation report", log_evaluation, report, "val", baselines["val"],
-                  log_metrics=spool.log_metrics)
-            if test_report is not None:
-                steps("test report", log_evaluation, test_report, "test", baselines["test"],
-                      log_metrics=spool.log_metrics)
+            for name, scored in reports.items():
+                steps(f"{name} report", log_evaluation, scored, name, baselines[name],
+                      with_metrics=False)
             example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
             info = steps("MLflow model", tracking.log_keras_model, result.model, example)
             model_lines = [f"Saved model: `{model_path.resolve()}`"]

@@ -97,7 +97,7 @@ def per_class_table(report) -> dict:
 
 
 def log_evaluation(report, split: str, baselines: Mapping | None = None,
-                   log_metrics=None) -> str | None:
+                   with_metrics: bool = True) -> str | None:
     """Scores, per-class table, confusion matrix and misclassified images of one split.
 
     Args:
@@ -106,8 +106,9 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None,
         baselines: what zoo.classification.evaluation.baselines returned for that split;
             when the model does not beat its majority class, the run gets the
             tag `zoo.warning.<split>` saying so.
-        log_metrics: how the scores are logged, e.g. a MetricSpool's
-            `log_metrics`; default mlflow.log_metrics.
+        with_metrics: also log the headline scores (`headline_metrics`);
+            False when the caller sends them its own way, e.g. through a
+            zoo.tracking.spool.MetricSpool that keeps them while the server is away.
 
     Returns:
         That warning, or None.
@@ -117,7 +118,8 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None,
     from zoo.classification.evaluation import baseline_warning, format_baselines
     from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
-    (log_metrics or mlflow.log_metrics)(headline_metrics(report, split, baselines))
+    if with_metrics:
+        mlflow.log_metrics(headline_metrics(report, split, baselines))
     _log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
     record = report.to_dict()
     text = report.format()
