@@ -266,8 +266,9 @@ def main(argv=None):
 
             # Then the scores, which wait in the spool like the epochs' metrics,
             # and the run's files, as far as the tracking server takes them.
-            reports = {"val": report} if test_report is None else {"val": report,
-                                                                  "test": test_report}
+            reports = {"val": report}
+            if test_report is not None:
+                reports["test"] = test_report
             for name, scored in reports.items():
                 spool.log_metrics(headline_metrics(scored, name, baselines[name]))
             steps = BestEffort()
