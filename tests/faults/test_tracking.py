@@ -233,3 +233,23 @@ def test_training_goes_on_while_the_server_is_away_and_the_history_has_no_gap(tm
     finally:
         server.stop()
     assert not spool_path(tmp_path / "out", run_id).exists()
+
+
+def test_disk_full_while_spooling_metrics_is_an_error_naming_the_file(store, tmp_path,
+                                                                      monkeypatch):
+    from zoo.files import DiskFullError
+
+    uri, client = store
+    with tracked_run("faults", tracking_uri=uri) as run:
+        spool = MetricSpool.for_run(tmp_path, run.info.run_id, tracking_uri=uri)
+        spool.log_metrics({"loss": 1.0}, step=0)
+
+        def disk_full(fd):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(os, "fsync", disk_full)
+        with pytest.raises(DiskFullError, match="unsent-metrics-.*needs about"):
+            spool.log_metrics({"loss": 0.5}, step=1)
+        monkeypatch.undo()
+        assert spool.close() == 0
+    assert _steps(client, run.info.run_id, "loss") == [(0, 1.0)]
