@@ -133,10 +133,11 @@ def tracked_run(experiment: str, run_name: str | None = None, tracking_uri: str 
 
 
 # When the tracking server is remote (http), a request that cannot get
-# through should fail in seconds, not after MLflow's default 7 retries with
-# doubling waits (minutes): zoo keeps the metrics on disk and tries again
-# itself (zoo.tracking.spool). Values already set in the environment win.
-HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+# through should fail within seconds (3 retries, waits of about 1, 2, 4 s),
+# not after MLflow's default 7 retries with doubling waits (minutes): zoo
+# keeps the metrics on disk and tries again itself (zoo.tracking.spool).
+# A brief hiccup is still ridden out. Values set in the environment win.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
                "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
 
 
