@@ -10,8 +10,6 @@ import time
 
 import pytest
 
-from tests.faults.test_tracking import _Server
-
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RECIPE = os.path.join(REPO, "recipes", "classify.py")
 TINY = ["--backbone", "mobilenet_v3_small", "--image-size", "32", "--epochs", "2",
@@ -65,8 +63,9 @@ def test_a_resume_whose_checkpoint_does_not_fit_leaves_the_finished_run_finished
 
 
 @pytest.mark.slow
-def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_rest(tmp_path):
-    server = _Server(tmp_path)
+def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_rest(
+        tmp_path, mlflow_server):
+    server = mlflow_server
     server.start()
     args = [sys.executable, RECIPE, *TINY, "--epochs", "4", "--fine-tune-epochs", "2",
             "--tracking-uri", server.uri]

@@ -24,66 +24,52 @@ def _disk_full(*args, **kwargs):
 
 # -- checkpoints ---------------------------------------------------------
 
-def _regression():
-    import keras
-
-    keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.Adam(1e-2), "mse")
-    return model
-
-
-def _data():
-    import tensorflow as tf
-
-    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
-    return tf.data.Dataset.from_tensor_slices((x, x.sum(1, keepdims=True))).batch(16)
-
-
-def _train(directory, until, resume=False):
+def _train(small, directory, until, resume=False):
     """Train the small model to `until` epochs with checkpoints, resuming as a recipe does."""
     from zoo.training import TrainingLoop, new_state
     from zoo.training.checkpoint import Checkpointer
 
+    make_model, make_data = small
     checkpointer = Checkpointer(directory)
-    model = _regression()
+    model = make_model()
     state = checkpointer.load_state() if resume else None
     if state:
         model.optimizer.build(model.trainable_variables)
         checkpointer.restore({"model": model, "optimizer": model.optimizer})
     loop = TrainingLoop(state or new_state(), checkpointer=checkpointer, verbose=0)
-    data = _data()
+    data = make_data()
     loop.run(model, lambda epoch: data, data, until)
     return loop, checkpointer
 
 
-def test_corrupt_latest_checkpoint_resumes_from_the_one_before(tmp_path):
-    _train(tmp_path, 2)
+def test_corrupt_latest_checkpoint_resumes_from_the_one_before(tmp_path, small_regression):
+    _train(small_regression, tmp_path, 2)
     data_file = next((tmp_path / "epoch-0002").glob("ckpt.data-*"))
     data_file.write_bytes(data_file.read_bytes()[:50])
     with pytest.warns(UserWarning, match="epoch-0002 is damaged"):
-        loop, checkpointer = _train(tmp_path, 3, resume=True)
+        loop, checkpointer = _train(small_regression, tmp_path, 3, resume=True)
     # Epoch 2 was trained again from epoch 1's checkpoint, then epoch 3.
     assert loop.state["epoch"] == 3 and len(loop.state["history"]["loss"]) == 3
     assert checkpointer.latest().name == "epoch-0003"
 
 
-def test_no_intact_checkpoint_is_an_error_naming_the_folder(tmp_path):
+def test_no_intact_checkpoint_is_an_error_naming_the_folder(tmp_path, small_regression):
     from zoo.training.checkpoint import CheckpointError
 
-    _train(tmp_path, 2)
+    _train(small_regression, tmp_path, 2)
     for manifest in tmp_path.glob("epoch-*/manifest.json"):
         manifest.write_text("{cut")
     with pytest.warns(UserWarning), pytest.raises(CheckpointError) as caught:
-        _train(tmp_path, 3, resume=True)
+        _train(small_regression, tmp_path, 3, resume=True)
     assert isinstance(caught.value, ZooError) and str(tmp_path) in str(caught.value)
     assert "without --resume" in str(caught.value)
 
 
-def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(
+        tmp_path, small_regression, monkeypatch):
     from zoo.training import checkpoint
 
-    _train(tmp_path, 2)
+    _train(small_regression, tmp_path, 2)
     real_write = checkpoint._write
 
     def write_then_fill_the_disk(folder, objects, state):
@@ -92,7 +78,7 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
 
     monkeypatch.setattr(checkpoint, "_write", write_then_fill_the_disk)
     with pytest.raises(DiskFullError) as caught:
-        _train(tmp_path, 3, resume=True)
+        _train(small_regression, tmp_path, 3, resume=True)
     message = str(caught.value)
     assert "epoch-0003" in message and "it needs about" in message and "free" in message
     monkeypatch.setattr(checkpoint, "_write", real_write)
@@ -102,20 +88,22 @@ def test_disk_full_while_checkpointing_keeps_the_previous_checkpoint(tmp_path, m
     assert not list(tmp_path.glob(".epoch-*"))              # no staging left behind
 
 
-def test_disk_full_while_saving_best_weights_keeps_the_previous_best(tmp_path, monkeypatch):
+def test_disk_full_while_saving_best_weights_keeps_the_previous_best(
+        tmp_path, small_regression, monkeypatch):
     import keras
 
     from zoo.training.checkpoint import BEST, Checkpointer
 
+    make_model, _ = small_regression
     checkpointer = Checkpointer(tmp_path)
-    model = _regression()
+    model = make_model()
     checkpointer.save_best(model)
     before = (tmp_path / BEST).read_bytes()
     monkeypatch.setattr(keras.Model, "save_weights", _disk_full)
     with pytest.raises(DiskFullError, match=BEST):
         checkpointer.save_best(model)
     assert (tmp_path / BEST).read_bytes() == before
-    assert checkpointer.restore_best(_regression())
+    assert checkpointer.restore_best(make_model())
 
 
 def test_disk_full_while_saving_the_model_keeps_the_previous_file(tmp_path):

@@ -4,9 +4,6 @@ the run, in order and without a gap, when it is back or with `zoo tracking
 flush`; the end of a run does not fail for want of a server."""
 
 import os
-import socket
-import subprocess
-import sys
 import time
 import warnings
 
@@ -15,12 +12,6 @@ import pytest
 from zoo.training.checkpoint import CheckpointError
 from zoo.tracking import tracked_run
 from zoo.tracking.spool import MetricSpool, flush_spool, spool_path
-
-
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
@@ -73,11 +64,11 @@ def test_a_resume_that_fails_after_training_started_is_failed(store, tmp_path):
 # -- a server that is not there -------------------------------------------
 
 def test_metrics_for_a_server_that_never_answers_wait_on_disk_and_flush_later(
-        store, tmp_path, capsys):
+        store, tmp_path, capsys, closed_port):
     uri, client = store
     with tracked_run("faults", tracking_uri=uri) as run:
         run_id = run.info.run_id
-    gone = f"http://127.0.0.1:{_free_port()}"             # nothing listens there
+    gone = f"http://127.0.0.1:{closed_port}"             # nothing listens there
     os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0", MLFLOW_HTTP_REQUEST_TIMEOUT="2")
     try:
         spool = MetricSpool.for_run(tmp_path, run_id, tracking_uri=gone, retry_seconds=0.2)
@@ -126,12 +117,12 @@ def test_a_spool_left_by_an_earlier_attempt_is_sent_first_by_the_next(store, tmp
     assert client.get_run(run_id).info.status == "FINISHED"   # the old KILLED was dropped
 
 
-def test_flushing_to_a_server_that_is_still_away_keeps_the_file(store, tmp_path):
+def test_flushing_to_a_server_that_is_still_away_keeps_the_file(store, tmp_path, closed_port):
     from zoo.tracking import TrackingError
 
     uri, client = store
     path = tmp_path / "unsent-metrics-x.jsonl"
-    gone = f"http://127.0.0.1:{_free_port()}"
+    gone = f"http://127.0.0.1:{closed_port}"
     path.write_text(f'{{"run_id": "x", "tracking_uri": "{gone}"}}\n'
                     '{"step": 0, "timestamp": 1, "metrics": {"loss": 1.0}}\n')
     os.environ.update(MLFLOW_HTTP_REQUEST_MAX_RETRIES="0")
@@ -145,49 +136,14 @@ def test_flushing_to_a_server_that_is_still_away_keeps_the_file(store, tmp_path)
 
 # -- a real server, stopped and started again mid-run ----------------------
 
-class _Server:
-    """`mlflow server` on 127.0.0.1, stopped and started again on the same port and store."""
-
-    def __init__(self, folder):
-        self.folder = folder
-        self.port = _free_port()
-        self.uri = f"http://127.0.0.1:{self.port}"
-        self.process = None
-
-    def start(self, timeout=120):
-        import requests
-
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1",
-             "--port", str(self.port), "--workers", "1",
-             "--backend-store-uri", f"sqlite:///{self.folder}/server.db",
-             "--artifacts-destination", str(self.folder / "artifacts")],
-            cwd=self.folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                if requests.get(f"{self.uri}/health", timeout=2).ok:
-                    return
-            except requests.RequestException:
-                time.sleep(0.5)
-        self.stop()
-        pytest.fail(f"mlflow server did not start on {self.uri}")
-
-    def stop(self):
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, 15)
-            self.process.wait(30)
-        self.process = None
-
-
 @pytest.mark.slow
-def test_training_goes_on_while_the_server_is_away_and_the_history_has_no_gap(tmp_path, caplog):
+def test_training_goes_on_while_the_server_is_away_and_the_history_has_no_gap(
+        tmp_path, caplog, mlflow_server, small_regression):
     from zoo.training import TrainingLoop, new_state
     from zoo.training.checkpoint import Checkpointer
-    from tests.faults.test_storage import _data, _regression
 
-    server = _Server(tmp_path)
+    _regression, _data = small_regression
+    server = mlflow_server
     server.start()
     epochs = 8
     timings = []
