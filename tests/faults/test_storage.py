@@ -209,3 +209,32 @@ def test_disk_full_while_writing_json_keeps_the_previous_file(tmp_path, monkeypa
         update_json(path, lambda state: {"epoch": 2})
     monkeypatch.undo()
     assert read_json(path) == {"epoch": 1}
+
+
+def test_a_cut_cache_entry_no_longer_fails_the_trial_that_reads_it(tmp_path):
+    """The measured fault: a truncated .npy under the cache made every trial
+    fail with `ValueError: EOF: reading array header`."""
+    import tensorflow as tf
+
+    from zoo import create_classifier
+    from zoo.training import TrainConfig
+    from zoo.training.feature_cache import compute_features
+
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 255, (12, 32, 32, 3)).astype("uint8")
+    train = tf.data.Dataset.from_tensor_slices((images, np.arange(12) % 2)).batch(6)
+    val = tf.data.Dataset.from_tensor_slices((images[:4], np.arange(4) % 2)).batch(4)
+    config = TrainConfig(backbone="mobilenet_v3_small", image_size=32, weights=None, seed=3)
+    model = create_classifier("mobilenet_v3_small", 2, weights=None, input_shape=32)
+    first = compute_features(config, train, val, FeatureCache(tmp_path), model=model)
+    for features in tmp_path.glob("*/features.npy"):
+        features.write_bytes(features.read_bytes()[:100])
+
+    with pytest.warns(UserWarning, match="is damaged") as caught:
+        again = compute_features(config, train, val, FeatureCache(tmp_path), model=model)
+    assert len([w for w in caught if "is damaged" in str(w.message)]) == 2   # train and val
+    assert again.hit is False
+    np.testing.assert_allclose(again.train.features, first.train.features, rtol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert compute_features(config, train, val, FeatureCache(tmp_path), model=model).hit
