@@ -174,12 +174,15 @@ def main(argv=None):
     from zoo.training.checkpoint import Checkpointer
     from zoo import tracking
     from zoo.classification.reports import (
-        log_epoch,
+        epoch_metrics,
+        headline_metrics,
         log_evaluation,
         log_learning_curves,
         run_description,
         set_run_description,
     )
+    from zoo.files import atomic_file, atomic_write_text
+    from zoo.tracking.spool import BestEffort, MetricSpool
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
     #    with the seed, so the loader does not (an exact resume needs that).
@@ -216,10 +219,15 @@ def main(argv=None):
         print("Worker finished; the chief holds the run and the model.")
         return result
 
-    # 3. One MLflow run; a resumed run continues the same one.
+    # 3. One MLflow run; a resumed run continues the same one. Metrics wait
+    #    in a spool file beside the checkpoints until the tracking server has
+    #    them, so training never waits on it; a resume first sends what an
+    #    earlier attempt could not.
     tags = tracking.standard_tags(EXPERIMENT, backbone=config.backbone, data_source=args.data,
                                   data_digest=digest.digest)
     run_id = previous["extra"].get("run_id") if previous else None
+    if run_id:
+        send_earlier_metrics(output, run_id)
     with tracking.tracked_run(EXPERIMENT, run_name=f"{config.backbone}-{slug(args.data)}",
                               tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
         import mlflow
@@ -229,56 +237,82 @@ def main(argv=None):
                              "weights_choice": args.weights, "classes": class_names})
         tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
         mlflow.log_dict(class_names, "class_names.json")
+        spool = MetricSpool.for_run(output, run_id)
+        try:
+            # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
+            result = train_classifier(
+                config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
+                resume=previous is not None,
+                on_epoch_end=lambda epoch, logs, phase: spool.log_metrics(
+                    epoch_metrics(logs, phase), step=epoch),
+                extra_state={"run_id": run_id}, train_digest=digest, strategy=strategy)
 
-        # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
-        result = train_classifier(
-            config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
-            resume=previous is not None, on_epoch_end=log_epoch,
-            extra_state={"run_id": run_id}, train_digest=digest, strategy=strategy)
-        log_learning_curves(result)
+            # 5. Evaluate the restored best weights, beside two baselines fitted on
+            #    the training split: the majority class, and a logistic regression
+            #    on 8x8 pixels. A model that loses to the majority class is flagged.
+            evaluated = {"val": val} if test is None else {"val": val, "test": test}
+            baselines = dataset_baselines(train, evaluated, seed=args.seed)
+            report = evaluate_classifier(result.model, val, class_names)
+            test_report = None
+            if test is not None:
+                test_report = evaluate_classifier(result.model, test, class_names)
+            print(report.format())
+            shown, split = (test_report, "test") if test_report else (report, "val")
+            split_name = "test" if test_report else "validation"
+            print("\n" + format_baselines(shown.accuracy, baselines[split], class_names,
+                                          split_name))
 
-        # 5. Evaluate the restored best weights, beside two baselines fitted on
-        #    the training split: the majority class, and a logistic regression
-        #    on 8x8 pixels. A model that loses to the majority class is flagged.
-        evaluated = {"val": val} if test is None else {"val": val, "test": test}
-        baselines = dataset_baselines(train, evaluated, seed=args.seed)
-        report = evaluate_classifier(result.model, val, class_names)
-        log_evaluation(report, "val", baselines["val"])
-        test_report = None
-        if test is not None:
-            test_report = evaluate_classifier(result.model, test, class_names)
-            log_evaluation(test_report, "test", baselines["test"])
-        print(report.format())
-        shown, split = (test_report, "test") if test_report else (report, "val")
-        split_name = "test" if test_report else "validation"
-        print("\n" + format_baselines(shown.accuracy, baselines[split], class_names, split_name))
+            # 6. The model: a .keras file that loads without zoo, written before
+            #    anything is sent to MLflow, so that no tracking failure loses it.
+            model_path = output / "model.keras"
+            with atomic_file(model_path) as staging:
+                result.model.save(staging)
+            atomic_write_text(output / "class_names.json", json.dumps(class_names))
 
-        # 6. The model: a .keras file that loads without zoo, and the MLflow model.
-        model_path = output / "model.keras"
-        result.model.save(model_path)
-        (output / "class_names.json").write_text(json.dumps(class_names))
-        example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
-        info = tracking.log_keras_model(result.model, example)
-        model_lines = [f"Saved model: `{model_path.resolve()}`",
-                       f"MLflow model: `{info.model_uri}`"]
-        if args.register:
-            version = tracking.register_candidate(info.model_uri, args.register)
-            # Never a champion that does no better than always guessing one class.
-            promoted = tracking.promote_if_better(
-                args.register, version, metric="val/accuracy",
-                chance_level=baselines["val"]["majority_class_accuracy"])
-            print(f"Registered {args.register} v{version} as 'candidate'"
-                  f"{' and promoted it to champion' if promoted else ''}.")
-            model_lines.append(f"Registered: `models:/{args.register}/{version}` "
-                               f"({'champion' if promoted else 'candidate'})")
-        weights_text = "ImageNet" if config.weights == "imagenet" else (
-            "none (trained from scratch)" if config.weights is None else f"`{config.weights}`")
-        set_run_description(run_description(
-            f"**{args.data}**: {config.backbone} at {config.image_size} px", shown, split,
-            baselines[split],
-            facts=[f"{digest.count} training images, {len(class_names)} classes",
-                   f"weights: {weights_text}"],
-            model_lines=model_lines))
+            # Then the scores, which wait in the spool like the epochs' metrics,
+            # and the run's files, as far as the tracking server takes them.
+            reports = {"val": report}
+            if test_report is not None:
+                reports["test"] = test_report
+            for name, scored in reports.items():
+                spool.log_metrics(headline_metrics(scored, name, baselines[name]))
+            steps = BestEffort()
+            steps("learning curves", log_learning_curves, result)
+            for name, scored in reports.items():
+                steps(f"{name} report", log_evaluation, scored, name, baselines[name],
+                      with_metrics=False)
+            example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
+            info = steps("MLflow model", tracking.log_keras_model, result.model, example)
+            model_lines = [f"Saved model: `{model_path.resolve()}`"]
+            if info is not None:
+                model_lines.append(f"MLflow model: `{info.model_uri}`")
+            if args.register and not (info is not None and spool.drain()):
+                # The registry compares the run's val/accuracy: it must be there.
+                steps.skipped.append(f"registration as {args.register}")
+            elif args.register:
+                version = steps("registered version", tracking.register_candidate,
+                                info.model_uri, args.register)
+                # Never a champion that does no better than always guessing one class.
+                promoted = version is not None and steps(
+                    "champion alias", tracking.promote_if_better, args.register, version,
+                    metric="val/accuracy",
+                    chance_level=baselines["val"]["majority_class_accuracy"])
+                if version is not None:
+                    print(f"Registered {args.register} v{version} as 'candidate'"
+                          f"{' and promoted it to champion' if promoted else ''}.")
+                    model_lines.append(f"Registered: `models:/{args.register}/{version}` "
+                                       f"({'champion' if promoted else 'candidate'})")
+            weights_text = "ImageNet" if config.weights == "imagenet" else (
+                "none (trained from scratch)" if config.weights is None
+                else f"`{config.weights}`")
+            steps("run description", set_run_description, run_description(
+                f"**{args.data}**: {config.backbone} at {config.image_size} px", shown, split,
+                baselines[split],
+                facts=[f"{digest.count} training images, {len(class_names)} classes",
+                       f"weights: {weights_text}"],
+                model_lines=model_lines))
+        finally:
+            unsent = spool.close()
 
     # 7. What a person wants to know at the end.
     uri = tracking.resolve_tracking_uri(args.tracking_uri)
@@ -290,8 +324,38 @@ def main(argv=None):
           f"{scores['logistic_accuracy']:.4f}{flag}")
     print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
     print(f"Model: {model_path}")
+    if unsent or steps.skipped:
+        print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
+              f"The model is saved: {model_path.resolve()}")
+        if steps.skipped:
+            print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
+        if unsent or spool.path.exists():
+            print(f"[tracking] {unsent} metric records (and the run's status) wait in "
+                  f"{spool.path.resolve()}; send them with: zoo tracking flush "
+                  f"{spool.path.resolve()}   (a later --resume of this run sends them too)")
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return result
+
+
+def send_earlier_metrics(output: Path, run_id: str) -> None:
+    """Send the metrics an earlier attempt of run `run_id` kept on disk, if any.
+
+    When the server still cannot take them they stay in the file, and this
+    attempt's spool sends them first, in order.
+    """
+    from zoo import tracking
+    from zoo.tracking.spool import spool_path
+
+    path = spool_path(output, run_id)
+    if not path.exists():
+        return
+    try:
+        count = tracking.flush_spool(path)
+        if count:
+            print(f"[tracking] Sent {count} records an earlier attempt of run {run_id} kept "
+                  f"in {path}.")
+    except zoo.ZooError as exc:
+        print(f"[tracking] {exc}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
     zoo data check PATH [--kind classification|pairs|unpaired]
     zoo predict MODEL IMAGE_OR_FOLDER... [--top-k K] [--csv OUT]
     zoo ui [--tracking-uri URI] [--port 5000]
+    zoo tracking flush FILE...
     zoo run RECIPE [ARGS...]
     zoo tune [--tuner random|hyperband|bayesian] [--max-trials N] ...
 
@@ -212,12 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     from zoo.data.cli import add_data_commands
     from zoo.classification.predict_cli import add_predict_command
     from zoo.tracking import add_ui_command
+    from zoo.tracking.spool import add_tracking_command
     from zoo.tuning.cli import add_tune_command
 
     add_data_commands(subparsers)
     add_predict_command(subparsers)
     add_tune_command(subparsers)
     add_ui_command(subparsers)
+    add_tracking_command(subparsers)
     return parser
 
 

@@ -61,6 +61,9 @@ def log_epoch(epoch: int, logs: Mapping, phase: int | None = None) -> None:
     """Log one epoch's values at step `epoch` (an `on_epoch_end` for train_classifier)."""
     import mlflow
 
+    from zoo.tracking.runs import mark_run_started
+
+    mark_run_started(mlflow.active_run().info.run_id)
     mlflow.log_metrics(epoch_metrics(logs, phase), step=epoch)
 
 
@@ -93,7 +96,8 @@ def per_class_table(report) -> dict:
     }
 
 
-def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str | None:
+def log_evaluation(report, split: str, baselines: Mapping | None = None,
+                   with_metrics: bool = True) -> str | None:
     """Scores, per-class table, confusion matrix and misclassified images of one split.
 
     Args:
@@ -102,6 +106,9 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
         baselines: what zoo.classification.evaluation.baselines returned for that split;
             when the model does not beat its majority class, the run gets the
             tag `zoo.warning.<split>` saying so.
+        with_metrics: also log the headline scores (`headline_metrics`);
+            False when the caller sends them its own way, e.g. through a
+            zoo.tracking.spool.MetricSpool that keeps them while the server is away.
 
     Returns:
         That warning, or None.
@@ -111,7 +118,8 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None) -> str 
     from zoo.classification.evaluation import baseline_warning, format_baselines
     from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
-    mlflow.log_metrics(headline_metrics(report, split, baselines))
+    if with_metrics:
+        mlflow.log_metrics(headline_metrics(report, split, baselines))
     _log_table(per_class_table(report), f"evaluation/{split}_per_class.json")
     record = report.to_dict()
     text = report.format()

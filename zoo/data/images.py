@@ -150,6 +150,9 @@ def _open(path: str) -> Image.Image:
         raise UnusableImage(f"decompression bomb: {exc}") from None
     except UnidentifiedImageError:
         raise UnusableImage("not an image (no image format recognised)") from None
+    except FileNotFoundError:
+        # Listed a moment ago: the data changed under a running job.
+        raise UnusableImage("missing (deleted after the folder was listed)") from None
     except OSError as exc:
         raise UnusableImage(f"cannot read ({exc.strerror or exc})") from None
     except (ValueError, SyntaxError) as exc:

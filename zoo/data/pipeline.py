@@ -10,7 +10,9 @@ Two ways, chosen by how much memory the decoded data needs:
 * Streamed: items are decoded by a tf.data map (num_parallel_calls=AUTOTUNE)
   during the first epoch and cached to a file under the cache dir
   ($ZOO_DATA_CACHE, else ~/.cache/zoo/data); later epochs read the cache.
-  Files that turn out to be corrupt then are dropped and logged.
+  Files that turn out to be corrupt then, or were deleted or rewritten
+  since the folder was listed, are dropped, logged and counted in the
+  report; the epoch goes on.
 
 Images are uint8 everywhere; labels are int32.
 """
@@ -203,11 +205,23 @@ def _without_flag(*element):
 
 
 def _try(decode: Decoder) -> Callable:
+    """`decode`, with an unusable item returned as its UnusableImage.
+
+    A file can change between the listing and the read (deleted, rewritten,
+    on a network share that went away): a decoder that lets such an OSError
+    through still costs one skipped file, never the epoch.
+    """
     def attempt(item):
         try:
             return decode(item)
         except UnusableImage as exc:
             return exc
+        except OSError as exc:
+            path = exc.filename or (item[0] if isinstance(item, tuple) else item)
+            reason = ("missing (deleted after the folder was listed)"
+                      if isinstance(exc, FileNotFoundError)
+                      else f"cannot read ({exc.strerror or exc})")
+            return UnusableImage(reason, path=str(path))
     return attempt
 
 

@@ -19,6 +19,7 @@ The modules, one job each:
     store.py      which tracking store (URI resolution, artifact folder)
     params.py     what describes a run: flattened config, standard tags
     runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs
+    spool.py      metrics queued on disk and sent in the background; `zoo tracking flush`
     callback.py   the Keras callback that logs per-epoch metrics
     artifacts.py  config file, plots, dataset identity, the Keras model
     registry.py   candidate and champion aliases; chance-level models stay candidates
@@ -36,6 +37,7 @@ from zoo.tracking.errors import TrackingError
 from zoo.tracking.params import flatten_config, git_commit, standard_tags
 from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, register_candidate
 from zoo.tracking.runs import RunTerminated, close_stale_run, tracked_run
+from zoo.tracking.spool import MetricSpool, flush_spool
 from zoo.tracking.store import resolve_tracking_uri
 from zoo.tracking.ui import add_ui_command
 
@@ -48,11 +50,13 @@ __getattr__, __dir__ = lazy_attributes("zoo.tracking", globals(), _LAZY)
 __all__ = [
     "CANDIDATE",
     "CHAMPION",
+    "MetricSpool",
     "RunTerminated",
     "TrackingError",
     "add_ui_command",
     "close_stale_run",
     "flatten_config",
+    "flush_spool",
     "git_commit",
     "log_config",
     "log_dataset",

@@ -13,6 +13,16 @@ would otherwise end Python without unwinding, leaving the run RUNNING forever.
 A `kill -9` or a power cut cannot be caught: the run stays RUNNING. Resuming
 it (`--resume`, i.e. `tracked_run(..., run_id=ID)`) reopens it and it ends
 normally; to give up on it instead, `close_stale_run(ID)` marks it KILLED.
+
+A resume that fails before its work starts (its checkpoint cannot be
+restored, say) changed nothing in the run, so the run gets back the status
+and end time it had: a FINISHED run stays FINISHED. The work starts with
+the first metric logged after reopening (`mark_run_started`).
+
+When the tracking server cannot be reached as the run ends, the run cannot
+be given its status there; the block's outcome stands, a warning says so,
+and a zoo.tracking.spool.MetricSpool of the run keeps the status for
+`zoo tracking flush`.
 """
 
 from __future__ import annotations
@@ -31,6 +41,20 @@ _log = logging.getLogger(__name__)
 
 TRACEBACK_ARTIFACT = "traceback.txt"
 _ENDED = ("KILLED", "FAILED", "FINISHED")
+# Runs reopened by tracked_run whose new work has started (a metric was logged).
+_STARTED: set[str] = set()
+# run id -> what keeps the run's final status when the server cannot take it.
+_STATUS_KEEPERS: dict = {}
+
+
+def mark_run_started(run_id: str) -> None:
+    """Say that a reopened run's new work has started: a failure now is the run's own."""
+    _STARTED.add(run_id)
+
+
+def on_unreachable_end(run_id: str, keep_status) -> None:
+    """Call `keep_status(status)` if run `run_id` ends while the server is unreachable."""
+    _STATUS_KEEPERS[run_id] = keep_status
 
 
 class RunTerminated(KeyboardInterrupt):
@@ -80,9 +104,12 @@ def tracked_run(experiment: str, run_name: str | None = None, tracking_uri: str 
 
     uri = resolve_tracking_uri(tracking_uri)
     mlflow.set_tracking_uri(uri)
+    limit_http_retries(uri)
     with _SigtermRaises() as sigterm:
+        before = None
         if run_id:
-            run = _resume(mlflow, run_id, uri, run_name, tags)
+            run, before = _resume(mlflow, run_id, uri, run_name, tags)
+            _STARTED.discard(run_id)
         else:
             experiment_id = _experiment_id(mlflow, experiment,
                                            artifact_location or default_artifact_location(uri))
@@ -92,10 +119,52 @@ def tracked_run(experiment: str, run_name: str | None = None, tracking_uri: str 
             yield run
         except BaseException as exc:
             sigterm.ending()
-            _end(run.info.run_id, _status_for(exc), exc)
+            if before is not None and run_id not in _STARTED and before.status in _ENDED:
+                _reopen_undone(run_id, before, exc)
+            else:
+                _end(run.info.run_id, _status_for(exc), exc)
             raise
-        sigterm.ending()
-        _end(run.info.run_id, "FINISHED", None)
+        else:
+            sigterm.ending()
+            _end(run.info.run_id, "FINISHED", None)
+        finally:
+            _STARTED.discard(run.info.run_id)
+            _STATUS_KEEPERS.pop(run.info.run_id, None)
+
+
+# When the tracking server is remote (http), a request that cannot get
+# through should fail within seconds (3 retries, waits of about 1, 2, 4 s),
+# not after MLflow's default 7 retries with doubling waits (minutes): zoo
+# keeps the metrics on disk and tries again itself (zoo.tracking.spool).
+# A brief hiccup is still ridden out. Values set in the environment win.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "20", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3",
+               "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1"}
+
+
+def limit_http_retries(uri: str) -> None:
+    """Make requests to an http(s) tracking server give up within seconds (see HTTP_LIMITS)."""
+    import os
+
+    if uri.startswith(("http://", "https://")):
+        for name, value in HTTP_LIMITS.items():
+            os.environ.setdefault(name, value)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the tracking server (or its artifact store) cannot be reached."""
+    try:
+        import requests
+
+        if isinstance(exc, requests.exceptions.RequestException):
+            return True
+    except ImportError:  # pragma: no cover - MLflow depends on requests
+        pass
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    text = str(exc)
+    return any(sign in text for sign in (
+        "API request to", "Max retries exceeded", "Connection refused",
+        "Failed to establish a new connection", "Read timed out", "Connection aborted"))
 
 
 def close_stale_run(run_id: str, status: str = "KILLED", tracking_uri: str | None = None) -> bool:
@@ -136,7 +205,23 @@ def _resume(mlflow, run_id, uri, run_name, tags):
         raise TrackingError(f"Run {run_id} was deleted; restore it in the MLflow UI "
                             "or start without resuming it.")
     # MLflow reopens an ended run as RUNNING and keeps its params and metrics.
-    return mlflow.start_run(run_id=run_id, run_name=run_name, tags=dict(tags or {}))
+    return mlflow.start_run(run_id=run_id, run_name=run_name, tags=dict(tags or {})), run.info
+
+
+def _reopen_undone(run_id: str, before, exc: BaseException) -> None:
+    """A resume failed before its work started: give the run back its status and end time."""
+    import mlflow
+
+    try:
+        active = mlflow.active_run()
+        if active is not None and active.info.run_id == run_id:
+            mlflow.end_run(before.status)
+        mlflow.MlflowClient().set_terminated(run_id, before.status, end_time=before.end_time)
+    except Exception as error:  # noqa: BLE001 - the resume's own error is the one to raise
+        _log.warning("Could not give run %s back its status %s: %s", run_id, before.status,
+                     error)
+    _log.warning("Resuming run %s failed before training started (%s); the run keeps its "
+                 "status %s.", run_id, type(exc).__name__, before.status)
 
 
 def _get_run(client, run_id: str, uri: str):
@@ -165,14 +250,26 @@ def _end(run_id: str, status: str, exc: BaseException | None) -> None:
         if exc is not None and status != "FINISHED":
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             mlflow.MlflowClient().log_text(run_id, text, TRACEBACK_ARTIFACT)
-    except Exception:  # the status matters more than the traceback file
-        _log.warning("Could not store the traceback of run %s", run_id, exc_info=True)
-    finally:
+    except Exception as error:  # the status matters more than the traceback file
+        _log.warning("Could not store the traceback of run %s: %s", run_id,
+                     str(error).splitlines()[0][:300] if str(error) else repr(error))
+    try:
         active = mlflow.active_run()
         if active is not None and active.info.run_id == run_id:
+            # end_run takes the run off the active stack before it asks the
+            # server, so a failure below still leaves no active run behind.
             mlflow.end_run(status)
         else:  # the block ended the run itself, or started another one
             mlflow.MlflowClient().set_terminated(run_id, status)
+    except Exception as error:
+        if not is_unreachable(error):
+            raise
+        keeper = _STATUS_KEEPERS.get(run_id)
+        if keeper is not None:
+            keeper(status)
+        _log.warning("Run %s could not be marked %s: the tracking server cannot be reached "
+                     "(%s).%s", run_id, status, str(error).splitlines()[0][:200],
+                     " The status waits with the unsent metrics." if keeper else "")
 
 
 class _SigtermRaises:

@@ -30,7 +30,7 @@ import warnings
 from pathlib import Path
 
 from zoo.errors import ZooError
-from zoo.files import atomic_directory, atomic_write_text
+from zoo.files import DiskFullError, atomic_directory, atomic_write_text, is_disk_full
 
 LATEST = "latest"
 BEST = "best.weights.h5"
@@ -164,6 +164,12 @@ class Checkpointer:
             model.save_weights(tmp)
             atomic_write_text(self.directory / BEST_DIGEST, _sha256(Path(tmp)))
             os.replace(tmp, self.directory / BEST)
+        except Exception as exc:
+            if is_disk_full(exc) and not isinstance(exc, DiskFullError):
+                best = self.directory / BEST
+                raise DiskFullError(best, best.stat().st_size if best.is_file() else None) \
+                    from exc
+            raise
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)

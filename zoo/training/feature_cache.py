@@ -10,6 +10,13 @@ Entries live on disk (one folder per key, plain `.npy` arrays: no pickle)
 under `$ZOO_CACHE_DIR/features`, else `~/.cache/zoo/features`, and are kept
 in memory as well while they fit the memory budget; larger ones are
 memory-mapped from disk instead of loaded.
+
+An entry is trusted only after a check: `entry.json` records the size and
+SHA-256 of each array file, and an entry whose files do not match (cut
+short, damaged, or left by an older zoo without the record) is a miss: the
+features are computed again and the entry replaced, with one warning naming
+the folder. Several processes may put the same entry at once; the first
+whole one wins.
 """
 
 from __future__ import annotations
@@ -17,12 +24,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from zoo.files import atomic_directory
+from zoo.files import atomic_directory, read_json
+
+# The record of an entry's files: {name: {"size": bytes, "sha256": hex}}.
+ENTRY_RECORD = "entry.json"
+ARRAYS = ("features.npy", "labels.npy")
 
 # Entries up to this size stay in memory within a process, e.g. across the
 # trials of a tuner search; larger ones are memory-mapped from disk.
@@ -113,34 +125,88 @@ class FeatureCache:
         self._memory: dict[str, Features] = {}
         self.hits = 0
         self.misses = 0
+        self.damaged: set[str] = set()  # keys found damaged, each warned about once
 
     def _path(self, key: str) -> Path:
         return self.directory / key
 
     def get(self, key: str) -> Features | None:
+        """The entry of `key`, or None when there is none or it fails its check."""
         if key in self._memory:
             self.hits += 1
             return self._memory[key]
         folder = self._path(key)
-        if (folder / "features.npy").is_file() and (folder / "labels.npy").is_file():
-            size = (folder / "features.npy").stat().st_size
-            mmap = "r" if size > self.memory_budget else None
-            entry = Features(np.load(folder / "features.npy", mmap_mode=mmap, allow_pickle=False),
-                             np.load(folder / "labels.npy", allow_pickle=False))
-            if mmap is None:
-                self._memory[key] = entry
-            self.hits += 1
-            return entry
+        if folder.is_dir():
+            problem = entry_damage(folder)
+            entry = None
+            if problem is None:
+                try:
+                    entry = self._load(folder)
+                except (OSError, ValueError) as exc:  # changed since the check
+                    problem = f"it cannot be read ({exc})"
+            if entry is not None:
+                self.hits += 1
+                return entry
+            self._warn(folder, problem)
         self.misses += 1
         return None
 
+    def _load(self, folder: Path) -> Features:
+        size = (folder / "features.npy").stat().st_size
+        mmap = "r" if size > self.memory_budget else None
+        entry = Features(np.load(folder / "features.npy", mmap_mode=mmap, allow_pickle=False),
+                         np.load(folder / "labels.npy", allow_pickle=False))
+        if mmap is None:
+            self._memory[folder.name] = entry
+        return entry
+
+    def _warn(self, folder: Path, problem: str) -> None:
+        if folder.name in self.damaged:
+            return
+        self.damaged.add(folder.name)
+        warnings.warn(f"Feature cache entry {folder} is damaged ({problem}); computing the "
+                      f"features again and replacing it.", stacklevel=3)
+
     def put(self, key: str, entry: Features) -> None:
-        """Write an entry atomically: a half-written entry is never read."""
+        """Write an entry atomically, with the record it is checked against.
+
+        A half-written entry is never read; a full disk is a
+        zoo.files.DiskFullError naming the folder.
+        """
         with atomic_directory(self._path(key)) as staging:
             np.save(staging / "features.npy", entry.features, allow_pickle=False)
             np.save(staging / "labels.npy", entry.labels, allow_pickle=False)
+            record = {name: {"size": (staging / name).stat().st_size,
+                             "sha256": _sha256(staging / name)} for name in ARRAYS}
+            (staging / ENTRY_RECORD).write_text(json.dumps(record, indent=1))
         if entry.features.nbytes <= self.memory_budget:
             self._memory[key] = entry
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def entry_damage(folder: Path) -> str | None:
+    """What is wrong with a cache entry's folder, or None when it is intact."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # reported below, as this entry's damage
+        record = read_json(folder / ENTRY_RECORD)
+    if not isinstance(record, dict):
+        return f"{ENTRY_RECORD} is missing or unreadable"
+    for name in ARRAYS:
+        path, expected = folder / name, record.get(name) or {}
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size != expected.get("size"):
+            return f"{name} has {path.stat().st_size} bytes, {expected.get('size')} were written"
+        if _sha256(path) != expected.get("sha256"):
+            return f"{name} does not match its checksum"
+    return None
 
 
 def extract_features(feature_model, dataset, progress: bool = True) -> Features:
