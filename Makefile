@@ -41,13 +41,14 @@ lint: $(DEV)
 ui: $(BASE)
 	$(BIN)/zoo ui
 
-# Every benchmark prints zoo-versus-plain ratios measured side by side
-# (about 15 minutes on 2 CPU cores).
+# Every benchmark prints ratios measured side by side in one run
+# (about 50 minutes on 2 CPU cores; see the README).
 bench: $(BASE)
 	$(BIN)/python benchmarks/inference.py
 	$(BIN)/python benchmarks/input_pipeline.py
 	$(BIN)/python benchmarks/head_tuning.py
 	$(BIN)/python benchmarks/tuning_memory.py
+	$(BIN)/python benchmarks/precise_bn.py
 
 # On a machine with an NVIDIA GPU: swap the CPU build of TensorFlow in .venv
 # for the CUDA build of the same version.

@@ -144,10 +144,13 @@ def make_config(args, weights) -> TrainConfig:
     if weights is None:
         # From scratch, frozen random features teach nothing: train every
         # block, BatchNorm too, at the full learning rate, for all epochs.
+        # Its validation loss is noisy early on, so early stopping waits for
+        # half the epochs before it may end the run.
         blocks = len(zoo.backbone_info(args.backbone).blocks)
+        total = args.epochs + args.fine_tune_epochs
         config = dataclasses.replace(
             config, epochs=0, fine_tune_blocks=blocks, train_batchnorm=True,
-            fine_tune_epochs=args.epochs + args.fine_tune_epochs,
+            fine_tune_epochs=total, min_epochs=total // 2,
             fine_tune_learning_rate=args.learning_rate, warmup_epochs=0.0)
     return config
 

@@ -106,6 +106,7 @@ def _weights(folder):
         return [saved[key] for key in sorted(saved.files, key=lambda k: int(k.split("_")[1]))]
 
 
+@pytest.mark.slow
 def test_multi_worker_training_on_two_local_processes_matches_one_process(tmp_path):
     """Two workers (TF_CONFIG on 127.0.0.1) train one classifier through the
     shared loop: they end with identical weights, equal to one process's

@@ -2,6 +2,7 @@
 gradients do not pile up trial after trial (what makes RSS grow in a long
 search; benchmarks/tuning_memory.py measures the RSS itself)."""
 
+import pytest
 import gc
 
 from zoo.compat import custom_gradient_registry
@@ -19,6 +20,7 @@ def custom_gradients() -> int:
     return sum(name.startswith("CustomGradient-") for name in custom_gradient_registry())
 
 
+@pytest.mark.slow
 def test_graphs_and_gradients_of_finished_trials_are_released(search_options):
     seen = {}
 

@@ -1,6 +1,7 @@
 """Resume: a search killed with SIGKILL mid-trial, run again with the same
 project directory, finishes with every trial once, one parent, nothing RUNNING."""
 
+import pytest
 import json
 import signal
 import subprocess
@@ -19,6 +20,7 @@ def logged_epochs(uri, run_id) -> list:
     return sorted(m.step for m in history)
 
 
+@pytest.mark.slow
 def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_env, tmp_path):
     uri, project = store
     command = [sys.executable, "-m", "zoo.tuning.cli", "--max-trials", "5", "--epochs", "6",

@@ -69,6 +69,7 @@ class FailsWithMlp(ClassifierHyperModel):
         return super().fit(hp, model, *args, **kwargs)
 
 
+@pytest.mark.slow
 def test_failed_trials_become_failed_runs_and_the_search_goes_on(
         store, search_options, children_of):
     from mlflow import MlflowClient

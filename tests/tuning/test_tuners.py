@@ -2,6 +2,7 @@
 random start), a trial that fine-tunes the whole classifier, and the best
 configuration retrained on train + validation."""
 
+import pytest
 import json
 
 from zoo.tuning.search import run_search
@@ -9,6 +10,7 @@ from zoo.tuning.search import run_search
 FIXED_HEAD = {"head": "linear", "dropout": 0.0}
 
 
+@pytest.mark.slow
 def test_hyperband_runs_its_brackets_and_continues_the_best_trial(store, search_options,
                                                                   children_of):
     from mlflow import MlflowClient
@@ -36,6 +38,7 @@ def test_hyperband_runs_its_brackets_and_continues_the_best_trial(store, search_
     assert len(result.leaderboard) == 6
 
 
+@pytest.mark.slow
 def test_bayesian_optimisation_goes_past_its_random_start(store, search_options, children_of):
     uri, project = store
     result = run_search(search_options(
@@ -51,6 +54,7 @@ def test_bayesian_optimisation_goes_past_its_random_start(store, search_options,
     assert oracle["num_initial_points"] == 2
 
 
+@pytest.mark.slow
 def test_a_fine_tuning_trial_and_a_retrain_on_all_data(store, search_options, children_of):
     from mlflow import MlflowClient
 
