@@ -91,6 +91,7 @@ def test_local_full_model_file_drops_the_top(tmp_path, classes):
     assert model.output_shape == (None, 3)
 
 
+@pytest.mark.slow
 def test_local_legacy_h5_full_file(tmp_path):
     """The layout of the keras.applications ImageNet files (legacy HDF5)."""
     spec = zoo.backbone_info("densenet121")

@@ -77,7 +77,8 @@ def _kill_after(ckpt, cache, epochs_done, timeout=300):
     return json.loads((ckpt / latest.read_text().strip() / "state.json").read_text())
 
 
-@pytest.mark.parametrize("epochs_done, phase", [(2, 1), pytest.param(4, 2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("epochs_done, phase", [(2, 1), (4, 2)])
 def test_resume_after_sigkill_matches_an_uninterrupted_run(tmp_path, uninterrupted, epochs_done,
                                                            phase):
     state = _kill_after(tmp_path / "ckpt", tmp_path / "cache", epochs_done)

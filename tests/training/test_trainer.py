@@ -1,6 +1,7 @@
 """Two-phase training: what trains, what stays frozen, the feature cache."""
 
 import numpy as np
+import pytest
 
 from zoo.classification.classifier import get_backbone
 from zoo.training import FeatureCache, TrainConfig, train_classifier
@@ -17,6 +18,7 @@ def _snapshot(model):
     return {w.path: w.numpy().copy() for w in model.weights}
 
 
+@pytest.mark.slow
 def test_two_phases_train_the_right_layers_and_keep_batchnorm(tiny_data, tmp_path):
     train, val = tiny_data
     seen = []
@@ -78,6 +80,7 @@ def test_feature_cache_is_hit_on_the_second_run_and_missed_on_new_data(tiny_data
     assert len([p for p in cache.directory.iterdir() if not p.name.startswith(".")]) == 3
 
 
+@pytest.mark.slow
 def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, tmp_path):
     """Mixed precision turns on by itself only with a GPU; asked for, it runs on CPU too."""
     import keras

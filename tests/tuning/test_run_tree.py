@@ -122,6 +122,7 @@ def seed_finished_trials(uri, project, histories):
     return parent.info.run_id
 
 
+@pytest.mark.slow
 def test_median_rule_stops_a_hopeless_trial(store, search_options, children_of):
     from mlflow import MlflowClient
 
@@ -168,6 +169,7 @@ def test_a_search_where_no_trial_succeeds_fails_with_a_summary(
     assert MlflowClient(uri).get_run(parent_id).info.status == "FAILED"
 
 
+@pytest.mark.slow
 def test_zoo_tune_with_no_successful_trial_exits_1_without_a_traceback(
         store, capsys, monkeypatch):
     from zoo.tuning.cli import main
