@@ -16,6 +16,7 @@ missing, so that the state is rebuilt instead of the run ending.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import errno
 import fcntl
 import json
@@ -91,6 +92,15 @@ def folder_size(path) -> int:
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(root, name))
     return total
+
+
+def file_sha256(path) -> str:
+    """The SHA-256 of a file's content, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def atomic_write_bytes(path, data: bytes) -> None:

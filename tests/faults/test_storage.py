@@ -7,7 +7,8 @@ the path, and nothing written before is lost."""
 
 import errno
 import json
-import multiprocessing
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -164,22 +165,26 @@ def test_disk_full_while_caching_features_leaves_no_entry(tmp_path, monkeypatch)
     assert FeatureCache(tmp_path).get("k" * 32) is None
 
 
-def _put_many(directory, key, seed):
-    cache = FeatureCache(directory)
-    for _ in range(30):
-        cache.put(key, _entry(seed))
+# Separate interpreters, not forks: a fork of a process that has started
+# TensorFlow's thread pools (an earlier test may have) can hang.
+PUT_MANY = """
+import sys
+import numpy as np
+from zoo.training.feature_cache import Features, FeatureCache
+rng = np.random.default_rng(1)
+entry = Features(rng.normal(size=(20, 8)).astype("float32"), np.arange(20) % 3)
+cache = FeatureCache(sys.argv[1])
+for _ in range(30):
+    cache.put(sys.argv[2], entry)
+"""
 
 
 def test_two_processes_putting_one_key_at_once_do_not_crash(tmp_path):
     key = "c" * 32
-    context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_put_many, args=(tmp_path, key, seed))
-               for seed in (1, 1, 1)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(120)
-    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    workers = [subprocess.Popen([sys.executable, "-c", PUT_MANY, str(tmp_path), key],
+                                stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    errors = [worker.communicate(timeout=120)[1] for worker in workers]
+    assert [worker.returncode for worker in workers] == [0, 0, 0], errors
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         found = FeatureCache(tmp_path).get(key)

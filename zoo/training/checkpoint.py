@@ -21,7 +21,6 @@ the previous checkpoint or the new one as `latest`, never a half-written one.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -30,7 +29,13 @@ import warnings
 from pathlib import Path
 
 from zoo.errors import ZooError
-from zoo.files import DiskFullError, atomic_directory, atomic_write_text, is_disk_full
+from zoo.files import (
+    DiskFullError,
+    atomic_directory,
+    atomic_write_text,
+    file_sha256,
+    is_disk_full,
+)
 
 LATEST = "latest"
 BEST = "best.weights.h5"
@@ -42,14 +47,6 @@ STATE = "state.json"
 
 class CheckpointError(ZooError):
     """No intact checkpoint where one was expected, or one that does not fit."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def seed_states(model) -> dict:
@@ -98,7 +95,7 @@ def _write(folder: Path, objects: dict, state: dict | None) -> None:
     tf.train.Checkpoint(**trackable(objects)).write(str(folder / PREFIX))
     if state is not None:
         (folder / STATE).write_text(json.dumps(state, indent=1))
-    manifest = {p.name: {"size": p.stat().st_size, "sha256": _sha256(p)}
+    manifest = {p.name: {"size": p.stat().st_size, "sha256": file_sha256(p)}
                 for p in sorted(folder.iterdir()) if p.is_file()}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=1))
 
@@ -119,7 +116,7 @@ def damage(folder: Path) -> str | None:
         if path.stat().st_size != expected["size"]:
             return (f"{name} has {path.stat().st_size} bytes, "
                     f"{expected['size']} were written")
-        if _sha256(path) != expected["sha256"]:
+        if file_sha256(path) != expected["sha256"]:
             return f"{name} does not match its checksum"
     return None
 
@@ -162,7 +159,7 @@ class Checkpointer:
         os.close(fd)
         try:
             model.save_weights(tmp)
-            atomic_write_text(self.directory / BEST_DIGEST, _sha256(Path(tmp)))
+            atomic_write_text(self.directory / BEST_DIGEST, file_sha256(Path(tmp)))
             os.replace(tmp, self.directory / BEST)
         except Exception as exc:
             if is_disk_full(exc) and not isinstance(exc, DiskFullError):
@@ -239,7 +236,7 @@ class Checkpointer:
         digest = self.directory / BEST_DIGEST
         if not path.is_file() or not digest.is_file():
             return False
-        if _sha256(path) != digest.read_text().strip():
+        if file_sha256(path) != digest.read_text().strip():
             warnings.warn(f"Best weights {path} are damaged (checksum); keeping the current "
                           f"weights.", stacklevel=2)
             return False

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.files import atomic_directory, read_json
+from zoo.files import atomic_directory, file_sha256, read_json
 
 # The record of an entry's files: {name: {"size": bytes, "sha256": hex}}.
 ENTRY_RECORD = "entry.json"
@@ -85,12 +85,7 @@ def weights_identity(weights, seed=None) -> str:
         return f"random:seed={seed}"
     if weights == "imagenet":
         return "imagenet"
-    path = Path(weights)
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return f"file:{digest.hexdigest()}"
+    return f"file:{file_sha256(weights)}"
 
 
 def cache_key(backbone: str, weights, image_size, data_digest: str, pooling="avg",
@@ -177,18 +172,10 @@ class FeatureCache:
             np.save(staging / "features.npy", entry.features, allow_pickle=False)
             np.save(staging / "labels.npy", entry.labels, allow_pickle=False)
             record = {name: {"size": (staging / name).stat().st_size,
-                             "sha256": _sha256(staging / name)} for name in ARRAYS}
+                             "sha256": file_sha256(staging / name)} for name in ARRAYS}
             (staging / ENTRY_RECORD).write_text(json.dumps(record, indent=1))
         if entry.features.nbytes <= self.memory_budget:
             self._memory[key] = entry
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def entry_damage(folder: Path) -> str | None:
@@ -204,7 +191,7 @@ def entry_damage(folder: Path) -> str | None:
             return f"{name} is missing"
         if path.stat().st_size != expected.get("size"):
             return f"{name} has {path.stat().st_size} bytes, {expected.get('size')} were written"
-        if _sha256(path) != expected.get("sha256"):
+        if file_sha256(path) != expected.get("sha256"):
             return f"{name} does not match its checksum"
     return None
 
