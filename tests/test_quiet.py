@@ -50,6 +50,6 @@ def test_commands_that_import_tensorflow_keep_stderr_clean(tmp_path):
     # transfer_digits imports TensorFlow at its top, before it parses --help.
     loud = stderr_of(RECIPE, "--help", "--verbose")
     if not any(text in loud for text in CHATTER):
-        pytest.skip("this TensorFlow build prints nothing at start-up, even verbose")
+        pytest.skip(reason="this TensorFlow build prints nothing at start-up, even verbose")
     err = stderr_of("-m", "zoo", "run", "transfer_digits", "--help")
     assert not [text for text in CHATTER if text in err], err

@@ -20,7 +20,7 @@ RESULT_FILE = "search_result.json"
 
 @dataclass
 class FinalSummary:
-    """The retrained best model, as the report needs it (see retrain.FinalModel).
+    """The retrained best model, as the report needs it (retrain.FinalModel adds its config).
 
     Args:
         accuracy: on `split`.

@@ -14,24 +14,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zoo.tuning.result import FinalSummary
+
 
 @dataclass
-class FinalModel:
-    """What the retrained best configuration came to.
+class FinalModel(FinalSummary):
+    """What the retrained best configuration came to: its FinalSummary (the
+    scores and where the model is) and the TrainConfig it was trained with."""
 
-    Args:
-        config: the TrainConfig it was trained with.
-        accuracy: on `split`.
-        split: "test", or "validation" when the source has no test split.
-        model_uri: the logged MLflow model.
-        version: its registered version, or None.
-    """
-
-    config: object
-    accuracy: float
-    split: str
-    model_uri: str
-    version: int | None = None
+    config: object = None
 
 
 def best_config(tuner, hypermodel):
@@ -97,5 +88,5 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
     version = None
     if register:
         version = tracking.register_candidate(info.model_uri, register)
-    return FinalModel(config, float(report.accuracy),
-                      "test" if test is not None else "validation", info.model_uri, version)
+    return FinalModel(float(report.accuracy), "test" if test is not None else "validation",
+                      info.model_uri, version, config=config)
