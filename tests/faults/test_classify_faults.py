@@ -33,7 +33,8 @@ def _classify(workdir, *args, timeout=600):
 def test_a_resume_whose_checkpoint_does_not_fit_leaves_the_finished_run_finished(tmp_path):
     import mlflow
 
-    from zoo.training.checkpoint import MANIFEST, _sha256
+    from zoo.files import file_sha256
+    from zoo.training.checkpoint import MANIFEST
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     first = _classify(tmp_path, "--tracking-uri", uri)
@@ -51,7 +52,7 @@ def test_a_resume_whose_checkpoint_does_not_fit_leaves_the_finished_run_finished
     (folder / "state.json").write_text(json.dumps(state))
     manifest = json.loads((folder / MANIFEST).read_text())
     manifest["state.json"] = {"size": (folder / "state.json").stat().st_size,
-                              "sha256": _sha256(folder / "state.json")}
+                              "sha256": file_sha256(folder / "state.json")}
     (folder / MANIFEST).write_text(json.dumps(manifest))
 
     resumed = _classify(tmp_path, "--tracking-uri", uri, "--resume")
