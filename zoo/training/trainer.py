@@ -263,17 +263,20 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
         on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, state["phase"]))
         if on_epoch_end else None)
 
+    # A resumed run loads its checkpoint into the first phase it runs: the
+    # one the checkpoint was written in, with that phase's optimizer.
+    restore_pending = bool(resumed_from)
+
     def run_phase(fit_model, train_for_epoch, validation, last_epoch):
+        nonlocal restore_pending
         objects = {"model": model, "optimizer": fit_model.optimizer}
-        if resumed_from is not None and resumed_from > 0 and not run_phase.restored:
-            # The checkpoint holds this phase's optimizer: build its slots, then load.
-            fit_model.optimizer.build(fit_model.trainable_variables)
+        if restore_pending:
+            fit_model.optimizer.build(fit_model.trainable_variables)  # slots to load into
             checkpointer.restore(objects)
-            run_phase.restored = True
+            restore_pending = False
         return loop.run(fit_model, train_for_epoch, validation, last_epoch,
                         checkpoint_objects=objects, best_model=model,
                         batchnorm_data=data.batchnorm_sample())
-    run_phase.restored = False
 
     try:
         # Phase 1: the head alone.
