@@ -30,7 +30,10 @@ def gan_augment(image, other=None, seed: int | None = None):
     Args:
         image: (H, W, C) tensor with a static shape, uint8 or float.
         other: optional second image of the same height and width.
-        seed: op-level seed for the crop and the flip.
+        seed: an int: op-level seed for the crop and the flip (a new draw
+            at every call); or a shape-[2] integer tensor: a stateless
+            seed, so the same seed gives the same crop and flip in any
+            process (what an exactly resumable epoch needs).
 
     Returns:
         The augmented image, or the pair (image, other), in the input dtype
@@ -45,8 +48,14 @@ def gan_augment(image, other=None, seed: int | None = None):
     # One stacked tensor guarantees one crop window and one flip for both.
     stacked = tf.concat([tf.cast(p, tf.float32) for p in parts], axis=-1)
     stacked = tf.image.resize(stacked, jitter_size(height, width), method="bilinear")
-    stacked = tf.image.random_crop(stacked, [height, width, sum(channels)], seed=seed)
-    stacked = tf.image.random_flip_left_right(stacked, seed=seed)
+    crop_size = [height, width, sum(channels)]
+    if seed is not None and not isinstance(seed, int):
+        seed = tf.cast(seed, tf.int64)
+        stacked = tf.image.stateless_random_crop(stacked, crop_size, seed=seed)
+        stacked = tf.image.stateless_random_flip_left_right(stacked, seed=seed[::-1])
+    else:
+        stacked = tf.image.random_crop(stacked, crop_size, seed=seed)
+        stacked = tf.image.random_flip_left_right(stacked, seed=seed)
     if dtype == tf.uint8:
         stacked = tf.cast(tf.clip_by_value(tf.round(stacked), 0, 255), tf.uint8)
     else:

@@ -1,0 +1,17 @@
+"""zoo's image-to-image GANs and the parts they share.
+
+    layers.py       initialisers and batch/instance norm with the reference's settings
+    unet.py         unet_generator: the Pix2Pix U-Net
+    patchgan.py     patchgan_discriminator: the 70x70 PatchGAN
+    losses.py       AdversarialLoss: vanilla or least-squares GAN loss
+    schedule.py     ConstantThenLinearDecay: the papers' learning-rate schedule
+    metrics.py      per-image L1, PSNR, SSIM
+    pix2pix.py      Pix2Pix: the model and its train and test steps
+    training.py     train_pix2pix: resumable training through zoo's loop
+"""
+
+from zoo.gan.patchgan import patchgan_discriminator
+from zoo.gan.pix2pix import Pix2Pix
+from zoo.gan.unet import unet_depth, unet_generator
+
+__all__ = ["Pix2Pix", "patchgan_discriminator", "unet_depth", "unet_generator"]
