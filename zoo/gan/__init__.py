@@ -1,0 +1,1 @@
+"""Image-to-image GANs (Pix2Pix, CycleGAN): models, training and evaluation."""
