@@ -5,7 +5,10 @@
     patchgan.py     patchgan_discriminator: the 70x70 PatchGAN
     losses.py       AdversarialLoss: vanilla or least-squares GAN loss
     schedule.py     ConstantThenLinearDecay: the papers' learning-rate schedule
-    metrics.py      per-image L1, PSNR, SSIM
+    metrics.py      per-image L1, PSNR, SSIM, and the uint8 <-> [-1, 1] conversions
+    distribution.py FID and KID with a pluggable feature extractor
+    evaluation.py   paired_scores on held-out pairs, input_baseline, comparison_table
+    results_page.py sample_grid and the HTML results page
     pix2pix.py      Pix2Pix: the model and its train and test steps
     training.py     train_pix2pix: resumable training through zoo's loop
 """
