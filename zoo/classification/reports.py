@@ -27,34 +27,15 @@ import json
 from collections.abc import Mapping
 
 from zoo.tracking.artifacts import log_plot
+from zoo.tracking.names import (  # noqa: F401  (re-exported: the recipes' names)
+    epoch_metrics,
+    set_run_description,
+)
 
-# The section of the per-epoch curves: "epoch" sorts before "test" and "val".
-EPOCH_PREFIX = "epoch/"
-# Per-epoch values that describe the schedule, not the model: left without a
-# section, so they come after the curves and the scores.
-SCHEDULE_KEYS = ("lr", "learning_rate", "phase")
-DESCRIPTION_TAG = "mlflow.note.content"
 # "zoo.warning.<split>": why the model evaluated on that split is not to be trusted.
 WARNING_TAG_PREFIX = "zoo.warning."
 # How a split's short name reads in a sentence.
 _SPLIT_NAMES = {"val": "validation"}
-
-
-def epoch_metrics(logs: Mapping, phase: int | None = None) -> dict:
-    """One epoch's values under the names the run page shows first.
-
-    Args:
-        logs: Keras's epoch logs, e.g. {"loss": 0.3, "val_accuracy": 0.9, "lr": 1e-3}.
-        phase: the training phase (1 head, 2 fine-tuning), logged as `phase`.
-
-    Returns:
-        {"epoch/loss": 0.3, "epoch/val_accuracy": 0.9, "lr": 1e-3, "phase": 1}.
-    """
-    values = {key if key in SCHEDULE_KEYS else f"{EPOCH_PREFIX}{key}": value
-              for key, value in logs.items()}
-    if phase is not None:
-        values["phase"] = phase
-    return values
 
 
 def log_epoch(epoch: int, logs: Mapping, phase: int | None = None) -> None:
@@ -207,10 +188,3 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
     if model_lines:
         lines += ["", *(f"- {line}" for line in model_lines)]
     return "\n".join(lines)
-
-
-def set_run_description(markdown: str) -> None:
-    """Show `markdown` as the active run's description (its `mlflow.note.content` tag)."""
-    import mlflow
-
-    mlflow.set_tag(DESCRIPTION_TAG, markdown)

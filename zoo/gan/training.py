@@ -20,10 +20,10 @@ import tensorflow as tf
 from zoo.data.augment import gan_augment
 from zoo.gan.layers import NORMS
 from zoo.gan.losses import GAN_LOSSES
-from zoo.gan.patchgan import patchgan_discriminator
+from zoo.gan.patchgan import patchgan_discriminator, smallest_input
 from zoo.gan.pix2pix import TEST_MODES, Pix2Pix
 from zoo.gan.schedule import ConstantThenLinearDecay
-from zoo.gan.unet import unet_generator
+from zoo.gan.unet import unet_depth, unet_generator
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.loop import Monitor, TrainingLoop, new_state
 from zoo.training.trainer import make_strategy
@@ -80,6 +80,10 @@ class Pix2PixConfig:
             if value not in choices:
                 raise ValueError(f"{option} must be one of {', '.join(choices)}. "
                                  f"Received: {option}={value!r}")
+        unet_depth(self.image_size)  # a clear error for sizes the U-Net cannot take
+        if self.adversarial and self.image_size < smallest_input():
+            raise ValueError(f"image_size must be at least {smallest_input()} for the PatchGAN "
+                             f"to score one patch. Received: image_size={self.image_size}")
 
     @property
     def total_epochs(self) -> int:

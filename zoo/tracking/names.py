@@ -1,0 +1,43 @@
+"""How zoo names what it logs, so that every family's run page reads from the top.
+
+MLflow 3.17's run page ("Model metrics") draws one chart per metric and
+groups the charts in sections by the part of the name before the last `/`.
+The named sections come first, in alphabetical order, and the metrics with
+no `/` come last; inside a section the charts are in alphabetical order
+(`RunsChartsCardConfig.getBaseChartAndSectionConfigs` in MLflow's
+JavaScript). So the per-epoch curves are `epoch/...` ("epoch" sorts before
+"test" and "val"), final scores are `test/...` and `val/...`, and the
+schedule (`lr`, `phase`) has no section and comes last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+EPOCH_PREFIX = "epoch/"
+SCHEDULE_KEYS = ("lr", "learning_rate", "phase")
+DESCRIPTION_TAG = "mlflow.note.content"
+
+
+def epoch_metrics(logs: Mapping, phase: int | None = None) -> dict:
+    """One epoch's values under the names the run page shows first.
+
+    Args:
+        logs: Keras's epoch logs, e.g. {"loss": 0.3, "val_accuracy": 0.9, "lr": 1e-3}.
+        phase: the training phase (1 head, 2 fine-tuning), logged as `phase`.
+
+    Returns:
+        {"epoch/loss": 0.3, "epoch/val_accuracy": 0.9, "lr": 1e-3, "phase": 1}.
+    """
+    values = {key if key in SCHEDULE_KEYS else f"{EPOCH_PREFIX}{key}": value
+              for key, value in logs.items()}
+    if phase is not None:
+        values["phase"] = phase
+    return values
+
+
+def set_run_description(markdown: str) -> None:
+    """Show `markdown` as the active run's description (its `mlflow.note.content` tag)."""
+    import mlflow
+
+    mlflow.set_tag(DESCRIPTION_TAG, markdown)
