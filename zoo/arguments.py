@@ -72,15 +72,27 @@ def check_number(option: str, value, low=None, high=None, *, low_open: bool = Fa
         raise ArgumentError(option, f"must be {bounds}. Received: {value!r}.")
 
 
-def check_classification_source(option: str, source: str) -> None:
-    """A folder that exists, tfds:NAME, or an embedded classification set."""
-    from zoo.data.embedded import EMBEDDED_CLASSIFICATION
+def check_source(option: str, source: str, kind: str = "classification") -> None:
+    """A folder that exists, tfds:NAME (where the kind of data has one), or an
+    embedded set of that kind ("classification", "pairs" or "unpaired")."""
+    from zoo.data import embedded
     from zoo.data.sources import resolve_source
 
+    names = {"classification": embedded.EMBEDDED_CLASSIFICATION,
+             "pairs": embedded.EMBEDDED_PAIRS, "unpaired": embedded.EMBEDDED_UNPAIRED}[kind]
     try:
-        resolve_source(source, EMBEDDED_CLASSIFICATION, "classification")
+        found, _ = resolve_source(source, names, kind)
     except ZooError as exc:
         raise ArgumentError(option, str(exc)) from None
+    if found == "tfds" and kind == "pairs":
+        raise ArgumentError(option, f"{source!r}: TFDS has no paired-image format zoo can "
+                                    f"read. Give a folder of pairs or one of the embedded sets: "
+                                    f"{', '.join(names)}.")
+
+
+def check_classification_source(option: str, source: str) -> None:
+    """A folder that exists, tfds:NAME, or an embedded classification set."""
+    check_source(option, source, "classification")
 
 
 def check_weights(option: str, choice) -> None:

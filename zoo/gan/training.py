@@ -171,7 +171,7 @@ def checkpoint_objects(model: Pix2Pix) -> dict:
 
 def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=None,
                   resume: bool = False, callbacks=(), on_epoch_end=None, verbose: int = 2,
-                  strategy=None) -> Pix2PixResult:
+                  strategy=None, extra_state: dict | None = None) -> Pix2PixResult:
     """Train Pix2Pix on (A, B) pairs.
 
     Args:
@@ -185,6 +185,8 @@ def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=Non
         callbacks: Keras callbacks (progress, MLflow).
         on_epoch_end: `on_epoch_end(epoch, logs, model)` after each epoch.
         strategy: a tf.distribute strategy; default from `config.strategy`.
+        extra_state: JSON values kept in the checkpoints' state under
+            "extra" (a recipe's MLflow run id, for --resume).
     """
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
@@ -206,7 +208,8 @@ def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=Non
         model.prepare_training(next(iter(epochs(state["epoch"]).take(1))))
         checkpointer.restore(objects)
     else:
-        state = new_state(config=config.to_dict())
+        state = new_state(config=config.to_dict(), extra={})
+    state["extra"].update(extra_state or {})
 
     monitor = Monitor("val_l1", "min", patience=0) if test is not None else Monitor(
         "g_l1", "min", patience=0)

@@ -1,0 +1,349 @@
+"""Title: Paired image-to-image translation with Pix2Pix, tracked in MLflow.
+
+Description: trains the Pix2Pix of Isola et al. (2017), a U-Net generator
+against a 70x70 PatchGAN, on pairs of images (edges -> photo, gray -> colour,
+labels -> facade...). It scores the generator on held-out pairs beside two
+baselines (the input itself, and the same U-Net trained on L1 alone with the
+same budget), and records everything in one MLflow run: parameters,
+per-epoch losses and validation scores, a sample grid per epoch (the UI's
+image slider), an HTML results page, and the generator as a model that
+takes and gives uint8 images.
+
+Needs: zoo's dependencies. The default data (`edges2photos`: edge maps and
+crops of scikit-image's sample photos) ship inside scikit-image, so the
+recipe runs offline.
+
+    python recipes/pix2pix.py                         # edges2photos at 64 px
+    python recipes/pix2pix.py --data gray2color
+    python recipes/pix2pix.py --data facades/ --image-size 256 --epochs 100 \\
+        --decay-epochs 100 --register facades          # the paper's facades run
+    python recipes/pix2pix.py ... --resume            # after a crash or Ctrl-C
+    zoo run pix2pix ...                               # the same
+    zoo translate runs/pix2pix/.../generator.keras photo.png --out out/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
+
+import zoo  # noqa: E402
+from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+
+EXPERIMENT = "pix2pix"
+# About ten minutes on a 2-core CPU for the default embedded run, baseline
+# included. The paper's facades run is 100 + 100 epochs at 256 px.
+DEFAULTS = SimpleNamespace(data="edges2photos", image_size=64, epochs=4, decay_epochs=2,
+                           batch_size=1, seed=1337)
+SAMPLE_COUNT = 4
+PAGE_ROWS = 16
+FID_CHOICES = ("auto", "inception", "none")
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="pix2pix", description="Train Pix2Pix on paired images.")
+    parser.add_argument("--data", default=DEFAULTS.data,
+                        help="a folder of pairs (side-by-side A|B images, or A/ and B/ "
+                             "folders, optionally in train/ and test/), or edges2photos / "
+                             "gray2color")
+    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
+                        help="training side in pixels, a power of two (64, 128, 256)")
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                        help="epochs at the full learning rate")
+    parser.add_argument("--decay-epochs", type=int, default=DEFAULTS.decay_epochs,
+                        help="epochs of linear decay to 0 after them")
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--gan-loss", choices=["vanilla", "lsgan"], default="vanilla")
+    parser.add_argument("--norm", choices=["batch", "instance"], default="batch")
+    parser.add_argument("--ngf", type=int, default=64,
+                        help="filters of the first block of both networks (64 in the paper; "
+                             "smaller trains faster and worse)")
+    parser.add_argument("--test-mode", choices=["paper", "deterministic"], default="paper",
+                        help="paper: dropout and batch statistics at test time, as the paper; "
+                             "deterministic: inference mode")
+    parser.add_argument("--baseline", choices=["l1", "none"], default="l1",
+                        help="also train the L1-only U-Net with the same budget, to compare")
+    parser.add_argument("--fid", choices=FID_CHOICES, default="auto",
+                        help="FID/KID on InceptionV3 features: auto (when its ImageNet "
+                             "weights can be had), inception, or none")
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
+                        default="default")
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in bfloat16 (variables stay float32)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the last run of this configuration from its checkpoint")
+    parser.add_argument("--register", metavar="NAME",
+                        help="register the generator as NAME (alias 'candidate'; 'champion' "
+                             "when its test PSNR beats the current champion's)")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                             "sqlite:///mlflow.db)")
+    parser.add_argument("--output-dir", default=None,
+                        help="checkpoints, samples and the saved generator (default: "
+                             "runs/pix2pix/DATA_SIZEpx)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
+    args = parser.parse_args(argv)
+    exit_on_bad_arguments(parser, check_arguments, args)
+    return args
+
+
+def check_arguments(args) -> None:
+    """What can be checked before the data is read and TensorFlow is loaded."""
+    from zoo.arguments import ArgumentError
+
+    check_source("--data", args.data, "pairs")
+    check_number("--image-size", args.image_size, 32)
+    if args.image_size & (args.image_size - 1):
+        raise ArgumentError("--image-size", f"{args.image_size} is not a power of two; the "
+                                            f"U-Net halves it down to 1x1. Use 64, 128 or 256.")
+    check_number("--epochs", args.epochs, 0)
+    check_number("--decay-epochs", args.decay_epochs, 0)
+    if args.epochs + args.decay_epochs < 1:
+        raise ArgumentError("--epochs", "with --decay-epochs 0, train at least 1 epoch.")
+    check_number("--batch-size", args.batch_size, 1)
+    check_number("--ngf", args.ngf, 1)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
+
+
+def make_config(args, adversarial: bool = True):
+    from zoo.gan.training import Pix2PixConfig
+
+    return Pix2PixConfig(
+        image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
+        batch_size=args.batch_size, gan_loss=args.gan_loss, norm=args.norm,
+        ngf=args.ngf, ndf=args.ngf,
+        test_mode=args.test_mode, adversarial=adversarial, seed=args.seed,
+        jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
+        strategy=args.strategy)
+
+
+def fid_extractor(choice: str):
+    """The FID/KID feature extractor, or None with the reason printed."""
+    if choice == "none":
+        return None
+    from zoo.gan.distribution import inception_extractor
+
+    try:
+        return inception_extractor()
+    except zoo.WeightsUnavailableError as exc:
+        if choice == "inception":
+            raise
+        print(f"[fid] FID and KID are skipped: {exc}")
+        return None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from zoo.training import is_chief, make_strategy
+
+    # Several machines: every worker runs this same command with its own
+    # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
+    strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
+    from zoo import tracking
+    from zoo.data.pairs import load_pairs
+    from zoo.files import atomic_file, atomic_write_text
+    from zoo.gan import reports
+    from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
+    from zoo.gan.inference import export_saved_model, uint8_model
+    from zoo.gan.metrics import from_uint8, to_uint8
+    from zoo.gan.results_page import write_results_page
+    from zoo.gan.training import Pix2PixConfig, train_pix2pix
+    from zoo.training.checkpoint import Checkpointer
+    from zoo.tracking.names import epoch_metrics, set_run_description
+    from zoo.tracking.spool import BestEffort, MetricSpool
+
+    # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
+    #    jitters each epoch with seeds of the epoch (exact resume).
+    data = load_pairs(args.data, args.image_size, args.batch_size, augment=False,
+                      shuffle=False, seed=args.seed)
+    if data.test is None:
+        sys.exit("pix2pix: error: no held-out pairs to score on; give a folder with a test/ "
+                 "folder, or more pairs.")
+    samples = next(data.test.unbatch().batch(SAMPLE_COUNT).as_numpy_iterator())
+
+    # 2. Where this configuration keeps its checkpoints: --resume finds them there.
+    output = Path(args.output_dir or Path("runs") / EXPERIMENT /
+                  f"{slug(args.data)}_{args.image_size}px")
+    checkpointer = Checkpointer(output / "checkpoints")
+    previous = checkpointer.load_state() if args.resume else None
+    if args.resume and previous is None:
+        print(f"[resume] No checkpoint in {checkpointer.directory}: starting a new run.")
+    config = Pix2PixConfig(**previous["config"]) if previous else make_config(args)
+    baseline_config = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False})
+                       if args.baseline == "l1" else None)
+
+    def train_both(**tracked):
+        """Pix2Pix, then the L1-only baseline with the same budget."""
+        model_kwargs = {k: v for k, v in tracked.items() if k != "baseline_on_epoch_end"}
+        result = train_pix2pix(config, data.train, data.test,
+                               checkpoint_dir=checkpointer.directory,
+                               resume=previous is not None, strategy=strategy, **model_kwargs)
+        baseline = None
+        if baseline_config is not None:
+            folder = output / "l1_baseline" / "checkpoints"
+            baseline = train_pix2pix(
+                baseline_config, data.train, data.test, checkpoint_dir=folder,
+                resume=args.resume, strategy=strategy,
+                on_epoch_end=tracked.get("baseline_on_epoch_end"),
+                verbose=tracked.get("verbose", 2))
+        return result, baseline
+
+    if not is_chief(strategy):
+        # A worker other than the chief trains its share and keeps nothing.
+        train_both(verbose=0)
+        print("Worker finished; the chief holds the run and the model.")
+        return None
+
+    paper = config.test_mode == "paper"
+
+    def translator(generator):
+        """uint8 batch -> uint8 batch, in the run's test mode."""
+        return lambda images: to_uint8(generator(from_uint8(images), training=paper)).numpy()
+
+    # 3. One MLflow run; a resumed run continues the same one. Metrics wait in
+    #    a spool file beside the checkpoints until the tracking server has them.
+    tags = tracking.standard_tags(EXPERIMENT, data_source=args.data)
+    run_id = previous["extra"].get("run_id") if previous else None
+    with tracking.tracked_run(EXPERIMENT, run_name=f"pix2pix-{slug(args.data)}",
+                              tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
+        import mlflow
+
+        run_id = run.info.run_id
+        tracking.log_config({"pix2pix": config.to_dict(), "data": args.data,
+                             "baseline": args.baseline})
+        spool = MetricSpool.for_run(output, run_id)
+        steps = BestEffort()
+        try:
+            sample_log = EpochImages(steps, mlflow)
+
+            def on_epoch_end(epoch, logs, model):
+                spool.log_metrics(epoch_metrics(logs), step=epoch)
+                reports.EpochSamples(*samples, translator(model.generator),
+                                     output / "samples", sample_log)(epoch)
+
+            def baseline_on_epoch_end(epoch, logs, model):
+                spool.log_metrics({f"epoch/l1_only_{k}": v for k, v in logs.items()
+                                   if k.startswith("val_")}, step=epoch)
+
+            # 4. Train.
+            result, baseline = train_both(
+                on_epoch_end=on_epoch_end, baseline_on_epoch_end=baseline_on_epoch_end,
+                extra_state={"run_id": run_id})
+            generator = result.model.generator
+
+            # 5. The generator: a .keras file of built-in layers, uint8 in and
+            #    out, written before anything is sent to MLflow; and a SavedModel.
+            served = uint8_model(generator, paper_mode=paper)
+            model_path = output / "generator.keras"
+            with atomic_file(model_path) as staging:
+                served.save(staging)
+            export_saved_model(served, output / "generator_savedmodel")
+
+            # 6. Held-out scores beside the baselines.
+            extractor = fid_extractor(args.fid)
+            rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
+            if baseline is not None:
+                rows["L1-only U-Net"] = paired_scores(
+                    translator(baseline.model.generator), data.test, extractor=extractor)
+            rows["pix2pix"] = paired_scores(translator(generator), data.test,
+                                            extractor=extractor)
+            table = comparison_table(rows)
+            print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
+            atomic_write_text(output / "scores.json", json.dumps(rows, indent=1, default=float))
+            spool.log_metrics(reports.score_metrics(rows, "pix2pix"))
+
+            # 7. The results page: input, output and target side by side.
+            page_rows = _page_rows(data.test, translator(generator))
+            page = write_results_page(output / "results.html",
+                                      f"pix2pix on {args.data} ({args.image_size} px)",
+                                      ["input", "pix2pix", "target"], page_rows, table)
+            steps("results page", mlflow.log_artifact, str(page))
+            steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+
+            # 8. The MLflow model and, on request, the registry.
+            info = steps("MLflow model", tracking.log_keras_model, served, samples[0][:2])
+            model_lines = [f"Saved generator: `{model_path.resolve()}`"]
+            if info is not None:
+                model_lines.append(f"MLflow model: `{info.model_uri}`")
+            if args.register and not (info is not None and spool.drain()):
+                steps.skipped.append(f"registration as {args.register}")
+            elif args.register:
+                version = steps("registered version", tracking.register_candidate,
+                                info.model_uri, args.register)
+                promoted = version is not None and steps(
+                    "champion alias", tracking.promote_if_better, args.register, version,
+                    metric="test/psnr",
+                    chance_level=rows["input (identity)"]["psnr"])
+                if version is not None:
+                    print(f"Registered {args.register} v{version} as 'candidate'"
+                          f"{' and promoted it to champion' if promoted else ''}.")
+            steps("run description", set_run_description, reports.description(
+                f"**{args.data}**: Pix2Pix at {config.image_size} px", rows, "pix2pix",
+                facts=[f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs}"
+                       f" decaying), {args.gan_loss} GAN loss, {args.norm} norm, "
+                       f"test mode {config.test_mode}"],
+                model_lines=model_lines))
+        finally:
+            unsent = spool.close()
+
+    # 9. What a person wants to know at the end.
+    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    verdict = "beats" if reports.beats(rows, "pix2pix") else "does NOT beat"
+    print(f"\npix2pix {verdict} every baseline on held-out PSNR: "
+          + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
+    print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
+    print(f"Generator: {model_path}   (translate with: zoo translate {model_path} IMAGE... "
+          f"--out DIR)")
+    print(f"Results page: {page}")
+    if unsent or steps.skipped:
+        print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
+              f"The generator is saved: {model_path.resolve()}")
+        if steps.skipped:
+            print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
+        if unsent or spool.path.exists():
+            print(f"[tracking] {unsent} metric records wait in {spool.path.resolve()}; send "
+                  f"them with: zoo tracking flush {spool.path.resolve()}")
+    print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
+    return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=output,
+                           run_id=run_id)
+
+
+class EpochImages:
+    """`mlflow.log_image` for the per-epoch grids, given up once the server is gone."""
+
+    def __init__(self, steps, mlflow):
+        self.steps, self.mlflow = steps, mlflow
+
+    def __call__(self, image, key, step):
+        self.steps(f"sample grid of epoch {step + 1}", self.mlflow.log_image, image, key=key,
+                   step=step)
+
+
+def _page_rows(pairs, translate) -> list:
+    rows = []
+    for a, b in pairs.unbatch().batch(PAGE_ROWS).take(1).as_numpy_iterator():
+        outputs = translate(a)
+        rows = [[a[i], outputs[i], b[i]] for i in range(len(a))]
+    return rows
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
+        sys.exit(f"pix2pix: error: {error}")
