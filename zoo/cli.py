@@ -7,6 +7,7 @@
     zoo weights path NAME [--include-top]
     zoo data check PATH [--kind classification|pairs|unpaired]
     zoo predict MODEL IMAGE_OR_FOLDER... [--top-k K] [--csv OUT]
+    zoo translate MODEL INPUT... --out DIR [--tile N] [--overwrite]
     zoo ui [--tracking-uri URI] [--port 5000]
     zoo tracking flush FILE...
     zoo run RECIPE [ARGS...]
@@ -212,12 +213,14 @@ def build_parser() -> argparse.ArgumentParser:
     # its heavy imports inside its handlers.
     from zoo.data.cli import add_data_commands
     from zoo.classification.predict_cli import add_predict_command
+    from zoo.gan.translate_cli import add_translate_command
     from zoo.tracking import add_ui_command
     from zoo.tracking.spool import add_tracking_command
     from zoo.tuning.cli import add_tune_command
 
     add_data_commands(subparsers)
     add_predict_command(subparsers)
+    add_translate_command(subparsers)
     add_tune_command(subparsers)
     add_ui_command(subparsers)
     add_tracking_command(subparsers)

@@ -11,10 +11,27 @@
     results_page.py sample_grid and the HTML results page
     pix2pix.py      Pix2Pix: the model and its train and test steps
     training.py     train_pix2pix: resumable training through zoo's loop
+    inference.py    translate (any size, tiles), uint8_model, export_saved_model
+    tiling.py       where tiles go and how their outputs blend (NumPy only)
+    translate_cli.py  the `zoo translate` command
+
+Importing zoo.gan imports neither TensorFlow nor Keras (so `zoo --help`
+stays quick); the names below load their module on first use.
 """
 
-from zoo.gan.patchgan import patchgan_discriminator
-from zoo.gan.pix2pix import Pix2Pix
-from zoo.gan.unet import unet_depth, unet_generator
+from zoo._lazy import lazy_attributes
 
-__all__ = ["Pix2Pix", "patchgan_discriminator", "unet_depth", "unet_generator"]
+_LAZY = {
+    "Pix2Pix": "zoo.gan.pix2pix",
+    "patchgan_discriminator": "zoo.gan.patchgan",
+    "unet_depth": "zoo.gan.unet",
+    "unet_generator": "zoo.gan.unet",
+    "downsampling_factor": "zoo.gan.inference",
+    "export_saved_model": "zoo.gan.inference",
+    "translate": "zoo.gan.inference",
+    "uint8_model": "zoo.gan.inference",
+}
+
+__all__ = sorted(_LAZY)
+
+__getattr__, __dir__ = lazy_attributes("zoo.gan", globals(), _LAZY)
