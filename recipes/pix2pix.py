@@ -31,6 +31,8 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
+
 from zoo.quiet import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
@@ -159,7 +161,7 @@ def main(argv=None):
     from zoo.files import atomic_file, atomic_write_text
     from zoo.gan import reports
     from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
-    from zoo.gan.inference import export_saved_model, uint8_model
+    from zoo.gan.inference import export_saved_model, uint8_model, with_image_statistics
     from zoo.gan.metrics import from_uint8, to_uint8
     from zoo.gan.results_page import write_results_page
     from zoo.gan.training import Pix2PixConfig, train_pix2pix
@@ -215,6 +217,11 @@ def main(argv=None):
         """uint8 batch -> uint8 batch, in the run's test mode."""
         return lambda images: to_uint8(generator(from_uint8(images), training=paper)).numpy()
 
+    def shipped(generator):
+        """uint8 batch -> uint8 batch, through the generator as it is saved."""
+        model = uint8_model(with_image_statistics(generator) if paper else generator)
+        return lambda images: np.asarray(model(images, training=False))
+
     # 3. One MLflow run; a resumed run continues the same one. Metrics wait in
     #    a spool file beside the checkpoints until the tracking server has them.
     tags = tracking.standard_tags(EXPERIMENT, data_source=args.data)
@@ -248,27 +255,29 @@ def main(argv=None):
 
             # 5. The generator: a .keras file of built-in layers, uint8 in and
             #    out, written before anything is sent to MLflow; and a SavedModel.
-            served = uint8_model(generator, paper_mode=paper)
+            #    In paper mode its BatchNorm layers use each image's statistics.
+            served = uint8_model(with_image_statistics(generator) if paper else generator,
+                                 name="pix2pix_generator")
             model_path = output / "generator.keras"
             with atomic_file(model_path) as staging:
                 served.save(staging)
             export_saved_model(served, output / "generator_savedmodel")
 
-            # 6. Held-out scores beside the baselines.
+            # 6. Held-out scores beside the baselines, of the generators as saved
+            #    (what `zoo translate` gives).
             extractor = fid_extractor(args.fid)
             rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
             if baseline is not None:
                 rows["L1-only U-Net"] = paired_scores(
-                    translator(baseline.model.generator), data.test, extractor=extractor)
-            rows["pix2pix"] = paired_scores(translator(generator), data.test,
-                                            extractor=extractor)
+                    shipped(baseline.model.generator), data.test, extractor=extractor)
+            rows["pix2pix"] = paired_scores(shipped(generator), data.test, extractor=extractor)
             table = comparison_table(rows)
             print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
             atomic_write_text(output / "scores.json", json.dumps(rows, indent=1, default=float))
             spool.log_metrics(reports.score_metrics(rows, "pix2pix"))
 
             # 7. The results page: input, output and target side by side.
-            page_rows = _page_rows(data.test, translator(generator))
+            page_rows = _page_rows(data.test, shipped(generator))
             page = write_results_page(output / "results.html",
                                       f"pix2pix on {args.data} ({args.image_size} px)",
                                       ["input", "pix2pix", "target"], page_rows, table)

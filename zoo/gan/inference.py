@@ -3,6 +3,7 @@
     translate(generator, images)     uint8 images of any size in, uint8 out
     downsampling_factor(model)       what image sides must be multiples of
     uint8_model(generator)           uint8 in, uint8 out, built-in layers only
+    with_image_statistics(generator) BatchNorm as the paper tests it, for saving
     export_saved_model(model, path)  a TensorFlow SavedModel for serving
 
 Any size: the U-Net takes sides that are multiples of 2**depth. `translate`
@@ -178,6 +179,42 @@ def uint8_model(generator, name: str | None = None) -> keras.Model:
     # truncates, which after the + 0.5 rounds to the nearest integer.
     outputs = keras.layers.Rescaling(1.0, dtype="uint8", name="to_uint8")(x)
     return keras.Model(inputs, outputs, name=name or f"{generator.name}_uint8")
+
+
+def with_image_statistics(generator, name: str | None = None) -> keras.Model:
+    """A copy of `generator` whose BatchNorm layers normalise each image with
+    its own statistics, as they do in training with batch size 1.
+
+    That is how the Pix2Pix paper tests its generator (its batch size is 1,
+    which makes BatchNorm an instance norm with a learned scale and offset),
+    and a saved Keras model cannot do it with BatchNormalization: a loaded
+    model runs in inference mode, on the moving statistics. So each
+    BatchNormalization becomes `GroupNormalization(groups=-1)` with the same
+    scale, offset and epsilon: built-in layers, loadable without zoo. Dropout
+    is the one part of the paper's test mode it leaves out (a saved model is
+    deterministic). Layers share nothing with `generator`: weights are copied.
+    """
+    config = generator.get_config()
+    for entry in config["layers"]:
+        if entry["class_name"] != "BatchNormalization":
+            continue
+        norm = entry["config"]
+        entry.update(class_name="GroupNormalization", config={
+            "name": norm["name"], "dtype": norm["dtype"], "trainable": norm["trainable"],
+            "groups": -1, "axis": -1, "epsilon": norm["epsilon"], "center": norm["center"],
+            "scale": norm["scale"]})
+        for node in entry["inbound_nodes"]:
+            node["kwargs"].pop("mask", None)  # BatchNormalization's argument only
+    copy = keras.Model.from_config(config)
+    for source, target in zip(generator.layers, copy.layers):
+        if isinstance(source, keras.layers.BatchNormalization):
+            target.set_weights([w for w, kept in ((source.gamma, source.scale),
+                                                  (source.beta, source.center)) if kept])
+        else:
+            target.set_weights(source.get_weights())
+    if name:
+        copy.name = name
+    return copy
 
 
 def export_saved_model(model, path) -> str:

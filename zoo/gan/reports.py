@@ -5,6 +5,7 @@ description. Names follow `zoo.tracking.names`: per-epoch curves under
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -68,7 +69,7 @@ def score_metrics(rows: Mapping[str, Mapping], model_row: str, split: str = "tes
 
 
 def _slug(text: str) -> str:
-    return "".join(c if c.isalnum() else "_" for c in text.lower()).strip("_")
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def description(title: str, rows: Mapping[str, Mapping], model_row: str, facts=(),
