@@ -11,7 +11,13 @@ import numpy as np
 import pytest
 
 from zoo.gan import unet_generator
-from zoo.gan.inference import downsampling_factor, export_saved_model, translate, uint8_model
+from zoo.gan.inference import (
+    downsampling_factor,
+    export_saved_model,
+    translate,
+    uint8_model,
+    with_image_statistics,
+)
 
 ODD_SIZE = (300, 437)  # no side a multiple of anything the U-Net needs
 
@@ -171,3 +177,18 @@ def test_exported_saved_model_serves_the_same_outputs(generator, tmp_path):
     served = tf.saved_model.load(export_saved_model(generator, tmp_path / "float"))
     np.testing.assert_allclose(served.serve(tf.constant(floats)).numpy(),
                                np.asarray(generator(floats, training=False)), atol=1e-5)
+
+
+def test_with_image_statistics_is_batchnorm_in_training_mode_for_one_image():
+    generator = unet_generator(32, ngf=4, dropout=0.0)
+    rng = np.random.RandomState(0)
+    for layer in generator.layers:  # moving statistics far from any one image's
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(size=layer.moving_mean.shape))
+            layer.moving_variance.assign(rng.uniform(0.5, 2.0, size=layer.moving_mean.shape))
+    copy = with_image_statistics(generator)
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in copy.layers)
+    image = rng.uniform(-1, 1, (1, 64, 32, 3)).astype("float32")
+    np.testing.assert_allclose(copy(image), generator(image, training=True), atol=1e-5)
+    assert np.abs(np.asarray(copy(image)) - np.asarray(generator(image, training=False))).max() \
+        > 0.05
