@@ -16,6 +16,7 @@ def load_benchmark():
     return module
 
 
+@pytest.mark.slow  # about 15 s: it traces and runs two GAN train steps
 def test_quick_mode_prints_a_positive_ratio_and_both_rates(capsys):
     load_benchmark().main(["--quick"])
     out = capsys.readouterr().out
