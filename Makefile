@@ -49,6 +49,7 @@ bench: $(BASE)
 	$(BIN)/python benchmarks/head_tuning.py
 	$(BIN)/python benchmarks/tuning_memory.py
 	$(BIN)/python benchmarks/precise_bn.py
+	$(BIN)/python benchmarks/gan_step.py
 
 # On a machine with an NVIDIA GPU: swap the CPU build of TensorFlow in .venv
 # for the CUDA build of the same version.
