@@ -2,7 +2,7 @@
 the TensorFlow tutorial's plain step, side by side.
 
 - zoo: `Pix2Pix.train_step` built by `build_pix2pix` and compiled by the
-  shared loop's own step builder (`zoo.training.loop._step`: `strategy.run`
+  shared loop's own step builder (`zoo.training.loop.build_step`: `strategy.run`
   inside a `tf.function`, the step itself XLA-compiled when the model's
   `jit_compile` is set). It does what the paper's reference code does:
   D learns on (A, B) and (A, G(A)), then G learns against the updated D, so
@@ -59,7 +59,7 @@ import tensorflow as tf  # noqa: E402
 from zoo.gan import patchgan_discriminator, unet_generator  # noqa: E402
 from zoo.gan.pix2pix import TRAIN_METRICS  # noqa: E402
 from zoo.gan.training import Pix2PixConfig, build_pix2pix  # noqa: E402
-from zoo.training.loop import _step, prepare_for_steps  # noqa: E402
+from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 
 # name -> (jit_compile, mixed_precision) of Pix2PixConfig
 SETTINGS = {"fp32": (False, False), "jit": (True, False), "bf16": (False, True),
@@ -96,7 +96,7 @@ def zoo_step(setting: str, image_size: int, ngf: int, first_batch, dropout: bool
                 layer.rate = 0.0  # read when the step is traced
     strategy = tf.distribute.get_strategy()
     prepare_for_steps(model, first_batch, strategy)
-    return model, _step(model, strategy, model.train_step)
+    return model, build_step(model, strategy, model.train_step)
 
 
 def plain_step(image_size: int, ngf: int):

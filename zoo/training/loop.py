@@ -207,7 +207,10 @@ def _reduced(strategy, outputs) -> dict:
     return {key: strategy.reduce("MEAN", value, axis=None) for key, value in outputs.items()}
 
 
-def _step(model, strategy, step):
+def build_step(model, strategy, step):
+    """`step` (a model's train_step or test_step) as the loop runs it: traced
+    once, run on every replica with `strategy.run`, its logs averaged over
+    replicas; XLA-compiled when the model was compiled with jit_compile."""
     if getattr(model, "jit_compile", False):
         step = tf.function(step, jit_compile=True, reduce_retracing=True)
 
@@ -290,8 +293,8 @@ class TrainingLoop:
         state = self.state
         best_model = best_model or model
         objects = checkpoint_objects or {"model": model, "optimizer": model.optimizer}
-        train_step = _step(model, self.strategy, model.train_step)
-        test_step = _step(model, self.strategy, model.test_step)
+        train_step = build_step(model, self.strategy, model.train_step)
+        test_step = build_step(model, self.strategy, model.test_step)
         validation = _distribute(self.strategy, validation)
         callbacks = keras.callbacks.CallbackList(
             self.callbacks, add_history=False, add_progbar=self.verbose != 0, model=model,
