@@ -161,6 +161,10 @@ def slug(text: str) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    from zoo import tracking
+
+    # A tracking server that is down is reported now, before the data is read.
+    tracking.require_reachable(tracking.resolve_tracking_uri(args.tracking_uri))
     from zoo.training import is_chief, make_strategy
 
     # Several machines: every worker runs this same command with its own
@@ -175,7 +179,6 @@ def main(argv=None):
     )
     from zoo.training import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
-    from zoo import tracking
     from zoo.classification.reports import (
         epoch_metrics,
         headline_metrics,
@@ -185,7 +188,8 @@ def main(argv=None):
         set_run_description,
     )
     from zoo.files import atomic_file, atomic_write_text
-    from zoo.tracking.spool import BestEffort, MetricSpool
+    from zoo.tracking.offline import BestEffort
+    from zoo.tracking.spool import MetricSpool
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
     #    with the seed, so the loader does not (an exact resume needs that).
@@ -241,13 +245,18 @@ def main(argv=None):
         tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
         mlflow.log_dict(class_names, "class_names.json")
         spool = MetricSpool.for_run(output, run_id)
+        # A resume from an older checkpoint (the latest was damaged) trains
+        # epochs the run already holds again; MLflow cannot delete points,
+        # so only the epochs after those are logged: one point per epoch.
+        logged_through = last_logged_epoch(run_id) if previous else None
         try:
             # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
             result = train_classifier(
                 config, train, val, len(class_names), checkpoint_dir=checkpointer.directory,
                 resume=previous is not None,
-                on_epoch_end=lambda epoch, logs, phase: spool.log_metrics(
-                    epoch_metrics(logs, phase), step=epoch),
+                on_epoch_end=lambda epoch, logs, phase: None if (
+                    logged_through is not None and epoch <= logged_through)
+                else spool.log_metrics(epoch_metrics(logs, phase), step=epoch),
                 extra_state={"run_id": run_id}, train_digest=digest, strategy=strategy)
 
             # 5. Evaluate the restored best weights, beside two baselines fitted on
@@ -273,13 +282,14 @@ def main(argv=None):
             atomic_write_text(output / "class_names.json", json.dumps(class_names))
 
             # Then the scores, which wait in the spool like the epochs' metrics,
-            # and the run's files, as far as the tracking server takes them.
+            # and the run's files: when the tracking server is away they wait
+            # in the spool too (zoo.tracking.offline), and are sent with it.
             reports = {"val": report}
             if test_report is not None:
                 reports["test"] = test_report
             for name, scored in reports.items():
                 spool.log_metrics(headline_metrics(scored, name, baselines[name]))
-            steps = BestEffort()
+            steps = BestEffort(spool)
             steps("learning curves", log_learning_curves, result)
             for name, scored in reports.items():
                 steps(f"{name} report", log_evaluation, scored, name, baselines[name],
@@ -287,19 +297,22 @@ def main(argv=None):
             example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
             info = steps("MLflow model", tracking.log_keras_model, result.model, example)
             model_lines = [f"Saved model: `{model_path.resolve()}`"]
+            model_uri = info.model_uri if info is not None else f"runs:/{run_id}/model"
             if info is not None:
-                model_lines.append(f"MLflow model: `{info.model_uri}`")
+                model_lines.append(f"MLflow model: `{model_uri}`")
+            elif "MLflow model" in steps.queued:
+                model_lines.append(f"MLflow model: `runs:/{run_id}/model` (sent after the run)")
             if args.register and not (info is not None and spool.drain()):
                 # The registry compares the run's val/accuracy: it must be there.
                 steps.skipped.append(f"registration as {args.register}")
             elif args.register:
                 version = steps("registered version", tracking.register_candidate,
-                                info.model_uri, args.register)
+                                info.model_uri, args.register, keep=False)
                 # Never a champion that does no better than always guessing one class.
                 promoted = version is not None and steps(
                     "champion alias", tracking.promote_if_better, args.register, version,
                     metric="val/accuracy",
-                    chance_level=baselines["val"]["majority_class_accuracy"])
+                    chance_level=baselines["val"]["majority_class_accuracy"], keep=False)
                 if version is not None:
                     print(f"Registered {args.register} v{version} as 'candidate'"
                           f"{' and promoted it to champion' if promoted else ''}.")
@@ -327,17 +340,37 @@ def main(argv=None):
           f"{scores['logistic_accuracy']:.4f}{flag}")
     print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
     print(f"Model: {model_path}")
-    if unsent or steps.skipped:
+    waiting = unsent or spool.path.exists()
+    if waiting or steps.skipped:
         print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
               f"The model is saved: {model_path.resolve()}")
+        if steps.queued and waiting:
+            print(f"[tracking] Not sent yet (kept on disk): {', '.join(steps.queued)}.")
         if steps.skipped:
             print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
-        if unsent or spool.path.exists():
-            print(f"[tracking] {unsent} metric records (and the run's status) wait in "
-                  f"{spool.path.resolve()}; send them with: zoo tracking flush "
+        if any(step.startswith("registration") for step in steps.skipped):
+            print(f"[tracking] Once the files are sent, register the model with: "
+                  f"python -c \"import mlflow; mlflow.register_model('{model_uri}', "
+                  f"'{args.register}')\"")
+        if waiting:
+            print(f"[tracking] {unsent} records (metrics, files, tags) and the run's status "
+                  f"wait in {spool.path.resolve()}; send them with: zoo tracking flush "
                   f"{spool.path.resolve()}   (a later --resume of this run sends them too)")
+    elif steps.queued:
+        print(f"\n[tracking] The tracking server was away at the end of the run and came back; "
+              f"these reached the run late: {', '.join(steps.queued)}.")
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return result
+
+
+def last_logged_epoch(run_id: str) -> int | None:
+    """The last epoch whose loss run `run_id` holds, None when it holds none."""
+    import mlflow
+
+    from zoo.classification.reports import EPOCH_PREFIX
+
+    history = mlflow.MlflowClient().get_metric_history(run_id, f"{EPOCH_PREFIX}loss")
+    return max((metric.step for metric in history), default=None)
 
 
 def send_earlier_metrics(output: Path, run_id: str) -> None:

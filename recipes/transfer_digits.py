@@ -90,24 +90,50 @@ def from_scratch(config: TrainConfig, epochs: int) -> TrainConfig:
 
 
 def tracked_training(name, config, train, val, test, class_names, args):
-    """Train, evaluate on the test split, log to MLflow; return the accuracy."""
+    """Train, evaluate on the test split, log to MLflow; return the accuracy.
+
+    Metrics and files wait in a spool in the output folder while the tracking
+    server is away (training does not wait for it); the run's end says how to
+    send what is left.
+    """
     from zoo import tracking
     from zoo.classification.evaluation import dataset_baselines, evaluate_classifier
-    from zoo.classification.reports import log_epoch, log_evaluation, log_learning_curves
+    from zoo.classification.reports import (
+        epoch_metrics,
+        headline_metrics,
+        log_evaluation,
+        log_learning_curves,
+    )
+    from zoo.tracking.offline import BestEffort
+    from zoo.tracking.spool import MetricSpool
     from zoo.training import train_classifier
 
     with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,
                               tags=tracking.standard_tags(EXPERIMENT, backbone=config.backbone,
-                                                          data_source="digits")):
+                                                          data_source="digits")) as run:
         tracking.log_config({"train": config.to_dict(), "step": name,
                              "classes": class_names})
-        result = train_classifier(config, train, val, len(class_names), verbose=0,
-                                  on_epoch_end=log_epoch)
-        log_learning_curves(result)
-        report = evaluate_classifier(result.model, test, class_names)
-        log_evaluation(report, "test", dataset_baselines(train, {"test": test})["test"])
+        spool = MetricSpool.for_run(args.output_dir, run.info.run_id)
+        try:
+            result = train_classifier(
+                config, train, val, len(class_names), verbose=0,
+                on_epoch_end=lambda epoch, logs, phase: spool.log_metrics(
+                    epoch_metrics(logs, phase), step=epoch))
+            report = evaluate_classifier(result.model, test, class_names)
+            baselines = dataset_baselines(train, {"test": test})["test"]
+            spool.log_metrics(headline_metrics(report, "test", baselines))
+            steps = BestEffort(spool)
+            steps("learning curves", log_learning_curves, result)
+            steps("test report", log_evaluation, report, "test", baselines, with_metrics=False)
+        finally:
+            unsent = spool.close()
     print(f"  {name}: test accuracy {report.accuracy:.3f} "
           f"({len(result.history['loss'])} epochs)")
+    if unsent or spool.path.exists():
+        print(f"  [tracking] {unsent} records of run {run.info.run_id} (metrics, "
+              f"{', '.join(steps.queued) or 'no files'}) and its status wait in "
+              f"{spool.path.resolve()}; send them with: zoo tracking flush "
+              f"{spool.path.resolve()}")
     return result.model, report.accuracy
 
 

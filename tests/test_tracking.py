@@ -191,7 +191,7 @@ def tiny_classifier(learning_rate=0.05):
     return model
 
 
-def test_callback_steps_continue_across_phases(store, client, experiment):
+def test_callback_steps_continue_across_phases(store, client, experiment, tmp_path):
     from zoo.tracking import MlflowMetricsCallback
 
     rng = np.random.default_rng(0)
@@ -199,9 +199,10 @@ def test_callback_steps_continue_across_phases(store, client, experiment):
     model = tiny_classifier()
     with tracked_run(experiment, tracking_uri=store) as run:
         fit = dict(x=x, y=y, validation_data=(x[:8], y[:8]), batch_size=16, verbose=0)
-        model.fit(epochs=2, callbacks=[MlflowMetricsCallback()], **fit)
+        model.fit(epochs=2, callbacks=[MlflowMetricsCallback(spool_folder=tmp_path)], **fit)
         # Phase 2 (e.g. fine-tuning) counts on from epoch 2, so the steps go on.
-        model.fit(epochs=4, initial_epoch=2, callbacks=[MlflowMetricsCallback()], **fit)
+        model.fit(epochs=4, initial_epoch=2,
+                  callbacks=[MlflowMetricsCallback(spool_folder=tmp_path)], **fit)
     run_id = run.info.run_id
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
         assert metric_steps(client, run_id, key) == [0, 1, 2, 3], key
@@ -219,15 +220,18 @@ class RecordingClient:
         self.batches.append((run_id, {m.key: (m.value, m.step) for m in metrics}))
 
 
-def test_callback_offset_prefix_and_explicit_run():
+def test_callback_offset_prefix_and_explicit_run(tmp_path):
     from zoo.tracking import MlflowMetricsCallback
 
     client = RecordingClient()
     callback = MlflowMetricsCallback(run_id="r1", client=client, initial_epoch_offset=10,
-                                     prefix="finetune/", log_learning_rate=False)
+                                     prefix="finetune/", log_learning_rate=False,
+                                     spool_folder=tmp_path)
     callback.on_train_begin()
     callback.on_epoch_end(0, {"loss": np.float32(0.5), "val_loss": 0.75, "note": "text"})
     callback.on_epoch_end(1, {})
+    callback.on_train_end()  # the values are sent in the background until then
+    assert callback.unsent == 0 and not list(tmp_path.iterdir())
     assert client.batches == [
         ("r1", {"finetune/loss": (0.5, 10), "finetune/val_loss": (0.75, 10)})]
 
@@ -433,7 +437,7 @@ def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, 
 
     from zoo.classification.evaluation import baselines, evaluate_classifier
     from zoo.classification.reports import (
-        log_epoch,
+        epoch_metrics,
         log_evaluation,
         run_description,
         set_run_description,
@@ -451,8 +455,9 @@ def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, 
 
     with tracked_run(experiment, tracking_uri=store) as run:
         for epoch in range(3):
-            log_epoch(epoch, {"loss": 1.0 - epoch / 10, "accuracy": 0.3, "val_loss": 1.1,
-                              "val_accuracy": 0.3, "lr": 1e-3}, phase=1 + epoch // 2)
+            mlflow.log_metrics(epoch_metrics(
+                {"loss": 1.0 - epoch / 10, "accuracy": 0.3, "val_loss": 1.1,
+                 "val_accuracy": 0.3, "lr": 1e-3}, phase=1 + epoch // 2), step=epoch)
         warning = log_evaluation(report, "test", scores)
         # A model that beats its (here made-up) majority class gets no warning.
         assert log_evaluation(report, "val", {**scores, "majority_class_accuracy": 0.2}) is None

@@ -1,6 +1,7 @@
 """recipes/classify.py under faults, end to end: a resume whose checkpoint
 cannot be restored, and a tracking server that goes away mid-run and never
-comes back before the run ends."""
+comes back before the run ends (its metrics and end-of-run files wait on disk
+for `zoo tracking flush`)."""
 
 import json
 import os
@@ -64,6 +65,32 @@ def test_a_resume_whose_checkpoint_does_not_fit_leaves_the_finished_run_finished
 
 
 @pytest.mark.slow
+def test_a_damaged_latest_checkpoint_resumes_from_the_one_before_with_one_point_per_epoch(
+        tmp_path):
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    first = _classify(tmp_path, "--tracking-uri", uri)
+    assert first.returncode == 0, first.stderr[-3000:]
+    run_id = first.stdout.split("MLflow run: ")[1].split()[0]
+    checkpoints = tmp_path.joinpath(*OUTPUT, "checkpoints")
+    latest = (checkpoints / "latest").read_text().strip()
+    data = next((checkpoints / latest).glob("ckpt.data-*"))
+    with open(data, "r+b") as handle:                       # cut short, as by a full disk
+        handle.truncate(data.stat().st_size // 2)
+
+    resumed = _classify(tmp_path, "--tracking-uri", uri, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Traceback" not in resumed.stderr
+    assert f"{latest} is damaged" in resumed.stderr
+    assert f"MLflow run: {run_id}" in resumed.stdout
+    client = mlflow.MlflowClient(uri)
+    assert client.get_run(run_id).info.status == "FINISHED"
+    steps = sorted(m.step for m in client.get_metric_history(run_id, "epoch/loss"))
+    assert steps == list(range(3))                          # no gap, no epoch twice
+
+
+@pytest.mark.slow
 def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_rest(
         tmp_path, mlflow_server):
     server = mlflow_server
@@ -93,6 +120,8 @@ def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_res
     assert (output / "model.keras").is_file() and (output / "class_names.json").is_file()
     assert f"The model is saved: {(output / 'model.keras').resolve()}" in out
     assert "zoo tracking flush" in out
+    assert "Not sent yet (kept on disk): learning curves, val report" in out
+    assert "MLflow model" in out.split("Not sent yet")[1].splitlines()[0]
     spools = list(output.glob("unsent-metrics-*.jsonl"))
     assert len(spools) == 1 and str(spools[0].resolve()) in out
     run_id = out.split("MLflow run: ")[1].split()[0]
@@ -111,6 +140,10 @@ def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_res
             assert steps == list(range(6)), key                # no gap, no duplicate
         assert "val/accuracy" in client.get_run(run_id).data.metrics
         assert client.get_run(run_id).info.status == "FINISHED"
+        # The files of the run's end waited on disk too, and arrived with the flush.
+        artifacts = {item.path for item in client.list_artifacts(run_id)}
+        assert {"plots", "evaluation", "model"} <= artifacts, artifacts
+        assert "mlflow.note.content" in client.get_run(run_id).data.tags
     finally:
         server.stop()
     assert not spools[0].exists()

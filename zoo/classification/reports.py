@@ -38,16 +38,6 @@ WARNING_TAG_PREFIX = "zoo.warning."
 _SPLIT_NAMES = {"val": "validation"}
 
 
-def log_epoch(epoch: int, logs: Mapping, phase: int | None = None) -> None:
-    """Log one epoch's values at step `epoch` (an `on_epoch_end` for train_classifier)."""
-    import mlflow
-
-    from zoo.tracking.runs import mark_run_started
-
-    mark_run_started(mlflow.active_run().info.run_id)
-    mlflow.log_metrics(epoch_metrics(logs, phase), step=epoch)
-
-
 def headline_metrics(report, split: str, baselines: Mapping | None = None) -> dict:
     """The scores worth a chart: accuracy, top-k, macro F1 and the baselines.
 

@@ -18,8 +18,10 @@ The modules, one job each:
 
     store.py      which tracking store (URI resolution, artifact folder)
     params.py     what describes a run: flattened config, standard tags
-    runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs
+    runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs; a server
+                  that does not answer is reported before the run starts
     spool.py      metrics queued on disk and sent in the background; `zoo tracking flush`
+    offline.py    end-of-run files kept in the spool while the server is away
     callback.py   the Keras callback that logs per-epoch metrics
     artifacts.py  config file, plots, dataset identity, the Keras model
     registry.py   candidate and champion aliases; chance-level models stay candidates
@@ -36,7 +38,7 @@ from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log
 from zoo.tracking.errors import TrackingError
 from zoo.tracking.params import flatten_config, git_commit, standard_tags
 from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, register_candidate
-from zoo.tracking.runs import RunTerminated, close_stale_run, tracked_run
+from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable, tracked_run
 from zoo.tracking.spool import MetricSpool, flush_spool
 from zoo.tracking.store import resolve_tracking_uri
 from zoo.tracking.ui import add_ui_command
@@ -64,6 +66,7 @@ __all__ = [
     "log_plot",
     "promote_if_better",
     "register_candidate",
+    "require_reachable",
     "resolve_tracking_uri",
     "standard_tags",
     "tracked_run",

@@ -5,6 +5,11 @@ keras.callbacks.Callback, and importing Keras imports TensorFlow (seconds);
 `import zoo.tracking` stays light and loads this module on first use of
 MlflowMetricsCallback.
 
+The metrics go through a zoo.tracking.spool.MetricSpool, the one way zoo
+sends metrics: each epoch's values are written to a file and sent by a
+background thread, so an unreachable tracking server never holds up an
+epoch, and what it could not take is sent later, in order.
+
 Why not mlflow.keras.autolog: its callback logs validation metrics at step 0
 instead of at the epoch, and restarts steps in every fit() call, so a
 fine-tuning phase would overwrite the first phase's curve.
@@ -12,11 +17,19 @@ fine-tuning phase would overwrite the first phase's curve.
 
 from __future__ import annotations
 
-import time
+import logging
+from pathlib import Path
 
 import keras
 
 from zoo.tracking.errors import TrackingError
+
+_log = logging.getLogger(__name__)
+
+# Where a callback that is given no folder keeps the metrics the server has
+# not taken yet (relative to the working directory, like MLflow's own
+# default store).
+DEFAULT_SPOOL_FOLDER = Path("runs") / "unsent-metrics"
 
 
 class MlflowMetricsCallback(keras.callbacks.Callback):
@@ -27,7 +40,13 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
     phase run as `fit(..., initial_epoch=phase1_epochs)`, or a resumed run
     started at its checkpoint's epoch, therefore continues the curves with no
     offset. Training and validation values ("loss", "val_loss") share the
-    step, and all of an epoch's values go in one log_batch call.
+    step and the timestamp, and reach the run in one log_batch call.
+
+    Logging never waits on the tracking server: the values are queued in a
+    MetricSpool (on disk) and sent in the background. At the end of fit() the
+    callback gives its own spool a short while to send what is left; what
+    the server still has not taken stays in the spool file, and a warning
+    gives the `zoo tracking flush FILE` command that sends it.
 
     Args:
         run_id: the run to log to; default: the active run when training starts.
@@ -39,11 +58,16 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
             "lr" (the rate after the epoch's last step, with schedules).
         logged_through: skip steps up to this one, which the run already
             holds (an interrupted attempt logged them); None logs every step.
+        spool: a MetricSpool of the run to share (its owner closes it);
+            default: one the callback opens in `spool_folder` and closes at
+            the end of fit().
+        spool_folder: where the callback's own spool file lives (default
+            `runs/unsent-metrics` in the working directory).
     """
 
     def __init__(self, run_id: str | None = None, client=None, initial_epoch_offset: int = 0,
                  prefix: str = "", log_learning_rate: bool = True,
-                 logged_through: int | None = None):
+                 logged_through: int | None = None, spool=None, spool_folder=None):
         super().__init__()
         self.run_id = run_id
         self.client = client
@@ -51,9 +75,15 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
         self.prefix = prefix
         self.log_learning_rate = log_learning_rate
         self.logged_through = logged_through
+        self.spool = spool
+        self.spool_folder = Path(spool_folder) if spool_folder else DEFAULT_SPOOL_FOLDER
+        self._owns_spool = spool is None
+        self.unsent = 0  # records the server had not taken at the end of the last fit()
 
     def on_train_begin(self, logs=None):
         import mlflow
+
+        from zoo.tracking.spool import MetricSpool
 
         if self.run_id is None:
             active = mlflow.active_run()
@@ -61,23 +91,31 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
                 raise TrackingError("MlflowMetricsCallback has no run: train inside "
                                     "zoo.tracking.tracked_run(...) or pass run_id=.")
             self.run_id = active.info.run_id
-        if self.client is None:
-            self.client = mlflow.MlflowClient()
+        if self.spool is None:
+            # A spool file an earlier fit() left is read back and sent first.
+            self.spool = MetricSpool.for_run(
+                self.spool_folder, self.run_id, client=self.client,
+                tracking_uri=getattr(self.client, "tracking_uri", None))
 
     def on_epoch_end(self, epoch, logs=None):
-        from mlflow.entities import Metric
-
         step = int(epoch) + self.initial_epoch_offset
         if self.logged_through is not None and step <= self.logged_through:
             return
-        values = {key: _scalar(value) for key, value in (logs or {}).items()}
+        values = dict(logs or {})
         if self.log_learning_rate:
             values["lr"] = self._learning_rate()
-        timestamp = int(time.time() * 1000)
-        metrics = [Metric(self.prefix + key, value, timestamp, step)
-                   for key, value in values.items() if value is not None]
-        if metrics:
-            self.client.log_batch(self.run_id, metrics=metrics)
+        values = {self.prefix + key: _scalar(value) for key, value in values.items()}
+        self.spool.log_metrics(values, step=step)  # returns once the values are on disk
+
+    def on_train_end(self, logs=None):
+        if not self._owns_spool or self.spool is None:
+            return
+        spool, self.spool = self.spool, None
+        self.unsent = spool.close()
+        if self.unsent:
+            _log.warning("%d metric records of run %s could not reach the tracking server; "
+                         "they wait in %s. Send them with: zoo tracking flush %s",
+                         self.unsent, self.run_id, spool.path.resolve(), spool.path.resolve())
 
     def _learning_rate(self) -> float | None:
         optimizer = getattr(self.model, "optimizer", None)

@@ -98,11 +98,13 @@ def tracked_run(experiment: str, run_name: str | None = None, tracking_uri: str 
         mlflow.ActiveRun; `run.info.run_id` is valid at once.
 
     Raises:
-        TrackingError: run_id is not in this store, or was deleted.
+        TrackingError: run_id is not in this store, or was deleted; an http(s)
+            tracking server does not answer (see `require_reachable`).
     """
     import mlflow
 
     uri = resolve_tracking_uri(tracking_uri)
+    require_reachable(uri)
     mlflow.set_tracking_uri(uri)
     limit_http_retries(uri)
     with _SigtermRaises() as sigterm:
@@ -148,6 +150,46 @@ def limit_http_retries(uri: str) -> None:
     if uri.startswith(("http://", "https://")):
         for name, value in HTTP_LIMITS.items():
             os.environ.setdefault(name, value)
+
+
+# The check before a run starts asks once, briefly: a server that does not
+# answer within seconds is reported at once instead of after retries.
+PROBE_LIMITS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "5", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"}
+
+
+def require_reachable(uri: str) -> None:
+    """Fail fast, before any work, when the http(s) tracking server `uri` does not answer.
+
+    Other stores (SQLite, a folder) are not checked: opening them says what is wrong.
+
+    Raises:
+        TrackingError: one sentence naming the URI and what to do.
+    """
+    import os
+
+    if not uri.startswith(("http://", "https://")):
+        return
+    from mlflow import MlflowClient
+
+    saved = {name: os.environ.get(name) for name in PROBE_LIMITS}
+    os.environ.update(PROBE_LIMITS)
+    try:
+        MlflowClient(uri).search_experiments(max_results=1)
+    except Exception as exc:
+        if not is_unreachable(exc):
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        raise TrackingError(
+            f"The MLflow tracking server {uri} does not answer ({reason}). Start it (e.g. "
+            f"`mlflow server --host 127.0.0.1 --port PORT`), or drop --tracking-uri (and "
+            f"unset MLFLOW_TRACKING_URI) to log to the local store sqlite:///mlflow.db. "
+            f"The run was not started.") from None
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def is_unreachable(exc: BaseException) -> bool:

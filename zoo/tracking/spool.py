@@ -20,10 +20,15 @@ beside the checkpoints, with the run's final status, and
 `zoo tracking flush FILE` (or `--resume`) sends what it holds. When
 everything was sent, the file is removed.
 
+End-of-run files (plots, reports, the MLflow model) and tags can wait the
+same way (`log_artifact`, `set_tag`; see zoo.tracking.offline, which keeps
+them when the server is away at the end of a run).
+
 File layout: line 1 is `{"run_id": ..., "tracking_uri": ...}`; each other
-line is `{"step": s, "timestamp": ms, "metrics": {...}}` or
-`{"status": "FINISHED", "end_time": ms}`. A sidecar `FILE.sent` holds how
-many records have reached the server.
+line is `{"step": s, "timestamp": ms, "metrics": {...}}`,
+`{"artifact": local path, "artifact_path": folder or null}`,
+`{"tag": key, "value": text}` or `{"status": "FINISHED", "end_time": ms}`.
+A sidecar `FILE.sent` holds how many records have reached the server.
 """
 
 from __future__ import annotations
@@ -49,6 +54,25 @@ BATCH_LIMIT = 1000
 # What close() waits for a last send, so that the end of a run is not held
 # up by a server that is gone.
 CLOSE_WAIT_SECONDS = 30.0
+
+
+# The sender threads' names start with this (see _QuietRetries).
+THREAD_PREFIX = "zoo-spool-"
+
+
+class _QuietRetries(logging.Filter):
+    """Drop urllib3's line for each retry of a request made by a sender thread.
+
+    While the server is away, a sender retries every RETRY_SECONDS, and
+    urllib3 would log every retry of every attempt; the spool's own warning
+    says it once instead. Requests of other threads are logged as usual.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not threading.current_thread().name.startswith(THREAD_PREFIX)
+
+
+_QUIET_RETRIES = _QuietRetries()
 
 
 def spool_path(folder, run_id: str) -> Path:
@@ -83,8 +107,9 @@ class MetricSpool:
         self._closing = False
         self._unreachable_since: float | None = None
         self.warnings = 0  # how many times the server was found unreachable
-        self._thread = threading.Thread(target=self._send_loop, name=f"zoo-spool-{run_id[:8]}",
-                                        daemon=True)
+        logging.getLogger("urllib3.connectionpool").addFilter(_QUIET_RETRIES)  # once: a set
+        self._thread = threading.Thread(target=self._send_loop,
+                                        name=f"{THREAD_PREFIX}{run_id[:8]}", daemon=True)
         self._thread.start()
         on_unreachable_end(run_id, self.record_status)
 
@@ -108,6 +133,18 @@ class MetricSpool:
         mark_run_started(self.run_id)
         self._append({"step": int(step), "timestamp": int(time.time() * 1000),
                       "metrics": values})
+
+    def log_artifact(self, local_path, artifact_path: str | None = None) -> None:
+        """Queue a local file or folder for the run's artifacts (under `artifact_path`).
+
+        The file must stay where it is until it was sent.
+        """
+        self._append({"artifact": str(Path(local_path).resolve()),
+                      "artifact_path": artifact_path})
+
+    def set_tag(self, key: str, value: str) -> None:
+        """Queue a tag for the run."""
+        self._append({"tag": key, "value": str(value)})
 
     def record_status(self, status: str) -> None:
         """Keep the run's final status for `flush`, since the server could not take it."""
@@ -155,7 +192,7 @@ class MetricSpool:
         lines = [json.dumps({"run_id": self.run_id, "tracking_uri": self.tracking_uri})]
         lines += [json.dumps(record) for record in self._records]
         atomic_write_text(self.path, "\n".join(lines) + "\n")
-        _remove(Path(f"{self.path}.sent"))
+        Path(f"{self.path}.sent").unlink(missing_ok=True)
 
     # -- the sending side -------------------------------------------------
 
@@ -255,11 +292,11 @@ def _send(client, run_id: str, records: list[dict]) -> int:
 
     batch: list = []
     for record in records:
-        if "status" in record:
+        if "metrics" not in record:
             if batch:
                 client.log_batch(run_id, metrics=batch)
                 batch = []
-            client.set_terminated(run_id, record["status"], end_time=record.get("end_time"))
+            _send_other(client, run_id, record)
             continue
         metrics = [Metric(key, value, record["timestamp"], record["step"])
                    for key, value in record["metrics"].items()]
@@ -270,6 +307,23 @@ def _send(client, run_id: str, records: list[dict]) -> int:
     if batch:
         client.log_batch(run_id, metrics=batch)
     return len(records)
+
+
+def _send_other(client, run_id: str, record: dict) -> None:
+    """Send a record that is not metrics: a status, a tag, a file or a folder."""
+    if "status" in record:
+        client.set_terminated(run_id, record["status"], end_time=record.get("end_time"))
+    elif "tag" in record:
+        client.set_tag(run_id, record["tag"], record["value"])
+    elif "artifact" in record:
+        local = Path(record["artifact"])
+        if local.is_dir():
+            client.log_artifacts(run_id, str(local), record.get("artifact_path"))
+        elif local.is_file():
+            client.log_artifact(run_id, str(local), record.get("artifact_path"))
+        else:  # moved or deleted since: nothing is left to send
+            warnings.warn(f"{local} was queued for run {run_id} but is gone; skipped.",
+                          stacklevel=2)
 
 
 def _header(path: Path) -> dict:
@@ -318,11 +372,17 @@ def _write_sent(path: Path, count: int) -> None:
 
 
 def _remove(path: Path) -> None:
+    """Remove a spool that was sent in full, with its count and its end-of-run files."""
+    import shutil
+
+    from zoo.tracking.offline import files_folder
+
     for name in (path, Path(f"{path}.sent")):
         try:
             os.unlink(name)
         except FileNotFoundError:
             pass
+    shutil.rmtree(files_folder(path), ignore_errors=True)
 
 
 def _number(value) -> float | None:
@@ -340,18 +400,20 @@ def _number(value) -> float | None:
 
 
 def add_tracking_command(subparsers) -> None:
-    """Add `zoo tracking flush FILE...` to the zoo CLI.
+    """Add `zoo tracking flush FILE...` to the zoo CLI (metrics, files, tags, status).
 
     Args:
         subparsers: the object returned by ArgumentParser.add_subparsers().
     """
-    tracking = subparsers.add_parser("tracking", help="send metrics a run could not send")
+    tracking = subparsers.add_parser("tracking",
+                                     help="send metrics and files a run could not send")
     commands = tracking.add_subparsers(dest="tracking_command", required=True)
     flush = commands.add_parser(
-        "flush", help="send a spool of unsent metrics to its MLflow run",
-        description="Send the metrics (and final status) a run kept on disk while its "
-                    "tracking server could not be reached. The file is removed when all "
-                    "were sent.")
+        "flush", help="send a spool of unsent metrics and files to its MLflow run",
+        description="Send the metrics, end-of-run files (plots, reports, the MLflow model), "
+                    "tags and final status a run kept on disk while its tracking server "
+                    "could not be reached, in order. The file (and its unsent-files-RUN "
+                    "folder) is removed when all were sent.")
     flush.add_argument("files", nargs="+", metavar="FILE",
                        help="unsent-metrics-RUN.jsonl files (beside the run's checkpoints)")
     flush.add_argument("--tracking-uri", default=None, metavar="URI",
@@ -364,39 +426,3 @@ def _cmd_flush(args) -> int:
         count = flush_spool(name, args.tracking_uri)
         print(f"{name}: sent {count} records; file removed.")
     return 0
-
-
-class BestEffort:
-    """Tracking calls at the end of a run that give way when the server is gone.
-
-        steps = BestEffort()
-        steps("learning curves", log_learning_curves, result)
-        steps("model", log_keras_model, model, example)
-        if steps.skipped: print("Not logged:", ", ".join(steps.skipped))
-
-    The first call that finds the server unreachable is reported once, and
-    the calls after it are skipped at once rather than each waiting for its
-    own timeout. Other errors are raised as usual.
-    """
-
-    def __init__(self):
-        self.skipped: list[str] = []
-        self.error: Exception | None = None
-
-    def __call__(self, what: str, call, *args, **kwargs):
-        from zoo.tracking.runs import is_unreachable
-
-        if self.error is not None:
-            self.skipped.append(what)
-            return None
-        try:
-            return call(*args, **kwargs)
-        except Exception as exc:
-            if not is_unreachable(exc):
-                raise
-            self.error = exc
-            self.skipped.append(what)
-            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
-            warnings.warn(f"The tracking server cannot be reached ({first_line}); the rest of "
-                          f"the run's files are not logged to it.", stacklevel=2)
-            return None

@@ -43,6 +43,10 @@ BEST_DIGEST = "best.sha256"
 PREFIX = "ckpt"
 MANIFEST = "manifest.json"
 STATE = "state.json"
+# (folder, problem) of the damaged checkpoints already reported in this
+# process: a recipe reads the state and the trainer restores the weights, each
+# with its own Checkpointer, and the damage is news only once.
+_REPORTED_DAMAGE: set[tuple[str, str]] = set()
 
 
 class CheckpointError(ZooError):
@@ -132,7 +136,6 @@ class Checkpointer:
     def __init__(self, directory, keep: int = 2):
         self.directory = Path(directory)
         self.keep = keep
-        self._warned: set[str] = set()
 
     # -- writing ---------------------------------------------------------
 
@@ -204,8 +207,8 @@ class Checkpointer:
             problem = damage(folder)
             if problem is None:
                 return folder
-            if str(folder) not in self._warned:
-                self._warned.add(str(folder))
+            if (str(folder.resolve()), problem) not in _REPORTED_DAMAGE:
+                _REPORTED_DAMAGE.add((str(folder.resolve()), problem))
                 warnings.warn(f"Checkpoint {folder} is damaged ({problem}); "
                               f"trying an older one.", stacklevel=2)
         if candidates:

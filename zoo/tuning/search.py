@@ -47,6 +47,9 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     configure_role(options.role, options.worker_id, options.oracle_port or DEFAULT_ORACLE_PORT,
                    options.oracle_host)
     uri = _tracking_uri(options)
+    from zoo.tracking import require_reachable
+
+    require_reachable(uri)  # before the data is read: a server that is down costs nothing
     warning = oracle_exposure_warning(options.oracle_host) if options.role == "chief" else None
     if warning:
         print(warning, file=sys.stderr, flush=True)

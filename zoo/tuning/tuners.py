@@ -109,9 +109,12 @@ class ZooTuner(keras_tuner.Tuner):
         if run_id:
             from zoo.tracking.callback import MlflowMetricsCallback
 
+            # Metrics wait in the project folder while the server is away;
+            # the callback sends what it can before the trial's run ends.
             callbacks.append(MlflowMetricsCallback(
                 run_id=run_id, client=self.runs.client,
-                logged_through=self.runs.last_logged_step(run_id)))
+                logged_through=self.runs.last_logged_step(run_id),
+                spool_folder=self.runs.path.parent))
         if self._trains_built_model(trial.hyperparameters):
             # The best epoch's weights: what Hyperband's continued trials start from.
             callbacks.append(compat.save_best_epoch(
