@@ -188,7 +188,7 @@ def main(argv=None):
         set_run_description,
     )
     from zoo.files import atomic_file, atomic_write_text
-    from zoo.tracking.offline import BestEffort
+    from zoo.tracking.offline import BestEffort, print_unsent
     from zoo.tracking.spool import MetricSpool
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
@@ -340,25 +340,7 @@ def main(argv=None):
           f"{scores['logistic_accuracy']:.4f}{flag}")
     print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
     print(f"Model: {model_path}")
-    waiting = unsent or spool.path.exists()
-    if waiting or steps.skipped:
-        print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
-              f"The model is saved: {model_path.resolve()}")
-        if steps.queued and waiting:
-            print(f"[tracking] Not sent yet (kept on disk): {', '.join(steps.queued)}.")
-        if steps.skipped:
-            print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
-        if any(step.startswith("registration") for step in steps.skipped):
-            print(f"[tracking] Once the files are sent, register the model with: "
-                  f"python -c \"import mlflow; mlflow.register_model('{model_uri}', "
-                  f"'{args.register}')\"")
-        if waiting:
-            print(f"[tracking] {unsent} records (metrics, files, tags) and the run's status "
-                  f"wait in {spool.path.resolve()}; send them with: zoo tracking flush "
-                  f"{spool.path.resolve()}   (a later --resume of this run sends them too)")
-    elif steps.queued:
-        print(f"\n[tracking] The tracking server was away at the end of the run and came back; "
-              f"these reached the run late: {', '.join(steps.queued)}.")
+    print_unsent(steps, spool, unsent, model_path, model_uri, args.register)
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return result
 

@@ -145,18 +145,23 @@ def fid_extractor(choice: str):
     except zoo.WeightsUnavailableError as exc:
         if choice == "inception":
             raise
-        print(f"[fid] FID and KID are skipped: {exc}")
+        reason = (str(exc).strip().splitlines() or ["unavailable"])[0]
+        print(f"[fid] FID and KID are skipped: {reason} On a machine with internet, "
+              f"`zoo weights fetch inception_v3` gets them; --fid none skips this message.")
         return None
 
 
 def main(argv=None):
     args = parse_args(argv)
+    from zoo import tracking
+
+    # A tracking server that is down is reported now, before the data is read.
+    tracking.require_reachable(tracking.resolve_tracking_uri(args.tracking_uri))
     from zoo.training import is_chief, make_strategy
 
     # Several machines: every worker runs this same command with its own
     # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
     strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
-    from zoo import tracking
     from zoo.data.pairs import load_pairs
     from zoo.files import atomic_file, atomic_write_text
     from zoo.gan import reports
@@ -167,7 +172,8 @@ def main(argv=None):
     from zoo.gan.training import Pix2PixConfig, train_pix2pix
     from zoo.training.checkpoint import Checkpointer
     from zoo.tracking.names import epoch_metrics, set_run_description
-    from zoo.tracking.spool import BestEffort, MetricSpool
+    from zoo.tracking.offline import BestEffort, print_unsent
+    from zoo.tracking.spool import MetricSpool
 
     # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
     #    jitters each epoch with seeds of the epoch (exact resume).
@@ -234,7 +240,8 @@ def main(argv=None):
         tracking.log_config({"pix2pix": config.to_dict(), "data": args.data,
                              "baseline": args.baseline})
         spool = MetricSpool.for_run(output, run_id)
-        steps = BestEffort()
+        # Files and tags the server cannot take wait in the spool with the metrics.
+        steps = BestEffort(spool)
         try:
             sample_log = EpochImages(steps, mlflow)
 
@@ -287,17 +294,20 @@ def main(argv=None):
             # 8. The MLflow model and, on request, the registry.
             info = steps("MLflow model", tracking.log_keras_model, served, samples[0][:2])
             model_lines = [f"Saved generator: `{model_path.resolve()}`"]
+            model_uri = info.model_uri if info is not None else f"runs:/{run_id}/model"
             if info is not None:
-                model_lines.append(f"MLflow model: `{info.model_uri}`")
+                model_lines.append(f"MLflow model: `{model_uri}`")
+            elif "MLflow model" in steps.queued:
+                model_lines.append(f"MLflow model: `runs:/{run_id}/model` (sent after the run)")
             if args.register and not (info is not None and spool.drain()):
                 steps.skipped.append(f"registration as {args.register}")
             elif args.register:
                 version = steps("registered version", tracking.register_candidate,
-                                info.model_uri, args.register)
+                                info.model_uri, args.register, keep=False)
                 promoted = version is not None and steps(
                     "champion alias", tracking.promote_if_better, args.register, version,
                     metric="test/psnr",
-                    chance_level=rows["input (identity)"]["psnr"])
+                    chance_level=rows["input (identity)"]["psnr"], keep=False)
                 if version is not None:
                     print(f"Registered {args.register} v{version} as 'candidate'"
                           f"{' and promoted it to champion' if promoted else ''}.")
@@ -319,14 +329,7 @@ def main(argv=None):
     print(f"Generator: {model_path}   (translate with: zoo translate {model_path} IMAGE... "
           f"--out DIR)")
     print(f"Results page: {page}")
-    if unsent or steps.skipped:
-        print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
-              f"The generator is saved: {model_path.resolve()}")
-        if steps.skipped:
-            print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
-        if unsent or spool.path.exists():
-            print(f"[tracking] {unsent} metric records wait in {spool.path.resolve()}; send "
-                  f"them with: zoo tracking flush {spool.path.resolve()}")
+    print_unsent(steps, spool, unsent, model_path, model_uri, args.register)
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=output,
                            run_id=run_id)

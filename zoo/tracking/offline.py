@@ -132,3 +132,35 @@ def _queue(spool, client, stand_in_id: str, experiment_id: str) -> None:
     for key, value in stand_in.data.tags.items():
         if key not in _OWN_TAGS and not key.startswith("mlflow.source."):
             spool.set_tag(key, value)
+
+
+def print_unsent(steps: BestEffort, spool, unsent: int, saved: Path, model_uri: str | None = None,
+                 register: str | None = None) -> None:
+    """The end-of-run lines about what the tracking server has not received.
+
+    Args:
+        steps: the run's BestEffort.
+        spool: its MetricSpool, closed; `unsent` is what `close()` returned.
+        saved: the model file written before anything was sent.
+        model_uri: the model's MLflow URI, for the registration command.
+        register: the registered name asked for, if any.
+    """
+    waiting = unsent or spool.path.exists()
+    if waiting or steps.skipped:
+        print(f"\n[tracking] The tracking server could not be reached at the end of the run. "
+              f"The model is saved: {Path(saved).resolve()}")
+        if steps.queued and waiting:
+            print(f"[tracking] Not sent yet (kept on disk): {', '.join(steps.queued)}.")
+        if steps.skipped:
+            print(f"[tracking] Not logged to the run: {', '.join(steps.skipped)}.")
+        if register and any(step.startswith("registration") for step in steps.skipped):
+            print(f"[tracking] Once the files are sent, register the model with: "
+                  f"python -c \"import mlflow; mlflow.register_model('{model_uri}', "
+                  f"'{register}')\"")
+        if waiting:
+            print(f"[tracking] {unsent} records (metrics, files, tags) and the run's status "
+                  f"wait in {spool.path.resolve()}; send them with: zoo tracking flush "
+                  f"{spool.path.resolve()}   (a later --resume of this run sends them too)")
+    elif steps.queued:
+        print(f"\n[tracking] The tracking server was away at the end of the run and came back; "
+              f"these reached the run late: {', '.join(steps.queued)}.")
