@@ -349,7 +349,7 @@ def last_logged_epoch(run_id: str) -> int | None:
     """The last epoch whose loss run `run_id` holds, None when it holds none."""
     import mlflow
 
-    from zoo.classification.reports import EPOCH_PREFIX
+    from zoo.tracking.names import EPOCH_PREFIX
 
     history = mlflow.MlflowClient().get_metric_history(run_id, f"{EPOCH_PREFIX}loss")
     return max((metric.step for metric in history), default=None)
