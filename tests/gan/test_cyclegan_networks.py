@@ -10,7 +10,7 @@ import keras
 
 from zoo.gan.padding import reflection_padding
 from zoo.gan.patchgan import patchgan_discriminator
-from zoo.gan.resnet import resnet_generator
+from zoo.gan.resnet import resnet_generator, with_image_size
 
 
 def trainable_count(model) -> int:
@@ -131,3 +131,30 @@ def test_strided_and_transposed_convolutions_have_pytorchs_pixel_alignment():
     out = up(features).numpy()[0]
     assert out.shape == (6, 10, 4)
     np.testing.assert_allclose(out, torch_conv_transpose(features[0], kernel, bias), atol=1e-5)
+
+
+@pytest.mark.parametrize("pad", [1, 3])
+def test_reflection_padding_for_a_known_size_equals_numpy_reflect(pad):
+    x = np.random.RandomState(pad).standard_normal((2, 5, 8, 3)).astype("float32")
+    padded = reflection_padding(pad, 3, size=(5, 8))(x).numpy()
+    expected = np.pad(x, [(0, 0), (pad, pad), (pad, pad), (0, 0)], mode="reflect")
+    np.testing.assert_array_equal(padded, expected)
+    with pytest.raises(ValueError, match="larger than 3"):
+        reflection_padding(3, size=(3, 8))
+
+
+def test_a_fixed_size_generator_and_its_any_size_copy_agree():
+    fixed = resnet_generator(2, ngf=4, image_size=(24, 32))
+    assert tuple(fixed.input.shape) == (None, 24, 32, 3)
+    rng = np.random.RandomState(1)
+    for weight in fixed.trainable_weights:
+        weight.assign(rng.normal(0, 0.1, weight.shape))
+    images = rng.uniform(-1, 1, (2, 24, 32, 3)).astype("float32")
+    free = with_image_size(fixed)
+    assert tuple(free.input.shape) == (None, None, None, 3)
+    np.testing.assert_array_equal(free(images).numpy(), fixed(images).numpy())
+    assert free(images[:, :16, :20]).shape == (2, 16, 20, 3)
+    with pytest.raises(ValueError, match="image_size"):
+        resnet_generator(2, ngf=4, image_size=30)
+    with pytest.raises(ValueError, match="resnet_generator"):
+        with_image_size(patchgan_discriminator(3, ndf=4))

@@ -202,7 +202,8 @@ def validation_batches(test_a, test_b, truth_ab=None, truth_ba=None):
 def build_cyclegan(config: CycleGANConfig, steps_per_epoch: int) -> CycleGAN:
     """The networks, optimizers and losses of a config, compiled."""
     def generator(name):
-        return resnet_generator(config.n_blocks, ngf=config.ngf, name=name)
+        return resnet_generator(config.n_blocks, ngf=config.ngf, image_size=config.image_size,
+                                name=name)
 
     def discriminator(name):
         return patchgan_discriminator(3, ndf=config.ndf, norm="instance", name=name)

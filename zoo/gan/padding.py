@@ -21,8 +21,13 @@ padded by k:
 Then the same along the width, on the padded rows, so the corners are
 reflected twice, as np.pad does. Every step is exact (no arithmetic beyond
 adding zeros), differentiable, and works for any height and width larger
-than `pad`. It is a small functional model, nested in the generator as one
-layer; nothing in it has weights.
+than `pad`.
+
+That takes ten full-size copies per row and side, which doubles the time of
+a CycleGAN train step on a CPU. When the size is known (`size=`), each
+mirrored row is cropped out by itself and `Concatenate` joins them: one
+copy. Either way it is a small functional model, nested in the generator as
+one layer; nothing in it has weights.
 """
 
 from __future__ import annotations
@@ -68,7 +73,20 @@ def _reflect_axis(x, pad: int, axis: int, name: str):
     return x
 
 
-def reflection_padding(pad: int, channels: int | None = None,
+def _reflect_axis_static(x, pad: int, axis: int, name: str):
+    """The same for a known size: each mirrored row is cropped out by itself."""
+    length = x.shape[1 + axis]
+
+    def row(index, side):
+        return keras.layers.Cropping2D(_pair(axis, index, length - 1 - index),
+                                       name=f"{name}_{side}{index}")(x)
+
+    first = [row(index, "start") for index in range(pad, 0, -1)]
+    last = [row(index, "end") for index in range(length - 2, length - 2 - pad, -1)]
+    return keras.layers.Concatenate(axis=1 + axis, name=f"{name}_joined")([*first, x, *last])
+
+
+def reflection_padding(pad: int, channels: int | None = None, size=None,
                        name: str = "reflection_pad") -> keras.Model:
     """A layer (a nested functional model) that pads height and width by reflection.
 
@@ -76,6 +94,8 @@ def reflection_padding(pad: int, channels: int | None = None,
         pad: rows and columns added on each side; the input must be larger
             than `pad` in both directions.
         channels: the input's channels, or None for any.
+        size: None for any (height, width), or the one (height, width) the
+            layer will take (faster).
         name: the layer's name.
 
     Returns:
@@ -85,7 +105,12 @@ def reflection_padding(pad: int, channels: int | None = None,
     """
     if isinstance(pad, bool) or not isinstance(pad, int) or pad < 1:
         raise ValueError(f"pad must be a positive integer. Received: pad={pad!r}")
-    inputs = keras.Input((None, None, channels), name=f"{name}_input")
-    x = _reflect_axis(inputs, pad, HEIGHT, "rows")
-    x = _reflect_axis(x, pad, WIDTH, "cols")
+    height, width = size or (None, None)
+    if size is not None and min(size) <= pad:
+        raise ValueError(f"Reflection padding by {pad} needs images larger than {pad} "
+                         f"pixels. Received: size={size}")
+    inputs = keras.Input((height, width, channels), name=f"{name}_input")
+    reflect = _reflect_axis if size is None else _reflect_axis_static
+    x = reflect(inputs, pad, HEIGHT, "rows")
+    x = reflect(x, pad, WIDTH, "cols")
     return keras.Model(inputs, x, name=name)

@@ -44,14 +44,33 @@ def _conv(filters: int, kernel: int, *, strides: int = 1, use_bias: bool = True,
                                name=name)
 
 
+def _image_size(image_size):
+    if image_size is None:
+        return None
+    size = tuple(image_size) if isinstance(image_size, (tuple, list)) else (image_size,) * 2
+    if (len(size) != 2 or any(isinstance(side, bool) or not isinstance(side, int)
+                              for side in size)
+            or any(side % SIZE_MULTIPLE or side < 2 * SIZE_MULTIPLE for side in size)):
+        raise ValueError(f"image_size must be None or sides that are multiples of "
+                         f"{SIZE_MULTIPLE} of at least {2 * SIZE_MULTIPLE}. Received: "
+                         f"image_size={image_size!r}")
+    return size
+
+
+def _size(x):
+    """The static (height, width) of x, or None when they are not fixed."""
+    height, width = x.shape[1:3]
+    return None if height is None or width is None else (height, width)
+
+
 def _residual_block(x, width: int, norm: str, bias: bool, dropout: float, name: str):
-    y = reflection_padding(1, width, name=f"{name}_pad1")(x)
+    y = reflection_padding(1, width, _size(x), name=f"{name}_pad1")(x)
     y = _conv(width, 3, use_bias=bias, name=f"{name}_conv1")(y)
     y = normalization(norm, name=f"{name}_norm1")(y)
     y = keras.layers.ReLU(name=f"{name}_relu")(y)
     if dropout > 0:
         y = keras.layers.Dropout(dropout, name=f"{name}_dropout")(y)
-    y = reflection_padding(1, width, name=f"{name}_pad2")(y)
+    y = reflection_padding(1, width, _size(y), name=f"{name}_pad2")(y)
     y = _conv(width, 3, use_bias=bias, name=f"{name}_conv2")(y)
     y = normalization(norm, name=f"{name}_norm2")(y)
     return keras.layers.Add(name=f"{name}_add")([x, y])
@@ -59,7 +78,7 @@ def _residual_block(x, width: int, norm: str, bias: bool, dropout: float, name: 
 
 def resnet_generator(n_blocks: int = 9, *, ngf: int = 64, norm: str = "instance",
                      dropout: float = 0.0, in_channels: int = 3, out_channels: int = 3,
-                     name: str | None = None) -> keras.Model:
+                     image_size=None, name: str | None = None) -> keras.Model:
     """The CycleGAN ResNet generator.
 
     Args:
@@ -71,10 +90,15 @@ def resnet_generator(n_blocks: int = 9, *, ngf: int = 64, norm: str = "instance"
         dropout: dropout rate inside the residual blocks (the reference's
             `--no_dropout` default for CycleGAN is 0).
         in_channels, out_channels: image channels in and out.
+        image_size: None (any multiple of 4) or the one size (int or
+            (height, width)) the model will take. A fixed size lets the
+            reflection padding crop each mirrored row by itself, which makes
+            a training step about twice as fast on a CPU; the weights are
+            the same, so `with_image_size` moves them to a model of any size.
 
     Returns:
         A functional `keras.Model` of built-in layers, (None, None,
-        in_channels) -> (None, None, out_channels), named
+        in_channels) -> (None, None, out_channels) (or the fixed size), named
         `resnet_{n_blocks}blocks` by default.
     """
     check_norm(norm)
@@ -86,8 +110,9 @@ def resnet_generator(n_blocks: int = 9, *, ngf: int = 64, norm: str = "instance"
         raise ValueError(f"dropout must be in [0, 1). Received: dropout={dropout!r}")
     bias = uses_bias(norm)
 
-    inputs = keras.Input((None, None, in_channels), name="image")
-    x = reflection_padding(3, in_channels, name="stem_pad")(inputs)
+    size = _image_size(image_size)
+    inputs = keras.Input((*(size or (None, None)), in_channels), name="image")
+    x = reflection_padding(3, in_channels, size, name="stem_pad")(inputs)
     x = _conv(ngf, 7, use_bias=bias, name="stem_conv")(x)
     x = normalization(norm, name="stem_norm")(x)
     x = keras.layers.ReLU(name="stem_relu")(x)
@@ -114,7 +139,33 @@ def resnet_generator(n_blocks: int = 9, *, ngf: int = 64, norm: str = "instance"
         x = normalization(norm, name=f"up{step}_norm")(x)
         x = keras.layers.ReLU(name=f"up{step}_relu")(x)
 
-    x = reflection_padding(3, width, name="head_pad")(x)
+    x = reflection_padding(3, width, size, name="head_pad")(x)
     x = _conv(out_channels, 7, name="head_conv")(x)
     x = keras.layers.Activation("tanh", name="output", dtype="float32")(x)
     return keras.Model(inputs, x, name=name or f"resnet_{n_blocks}blocks")
+
+
+def with_image_size(generator: keras.Model, image_size=None) -> keras.Model:
+    """The same ResNet generator, with the same weights, for another input size.
+
+    Args:
+        generator: a model `resnet_generator` built.
+        image_size: None for any multiple of 4 (what to save for inference),
+            or a fixed size.
+    """
+    names = {layer.name for layer in generator.layers}
+    if not {"stem_conv", "head_conv", "res1_add"} <= names:
+        raise ValueError(f"with_image_size takes a model built by resnet_generator. Received: "
+                         f"{generator.name!r}")
+    stem_norm = generator.get_layer("stem_norm")
+    dropout = next((layer.rate for layer in generator.layers
+                    if isinstance(layer, keras.layers.Dropout)), 0.0)
+    rebuilt = resnet_generator(
+        sum(name.endswith("_add") and name.startswith("res") for name in names),
+        ngf=generator.get_layer("stem_conv").filters,
+        norm="batch" if isinstance(stem_norm, keras.layers.BatchNormalization) else "instance",
+        dropout=dropout, in_channels=generator.input.shape[-1],
+        out_channels=generator.get_layer("head_conv").filters, image_size=image_size,
+        name=generator.name)
+    rebuilt.set_weights(generator.get_weights())
+    return rebuilt
