@@ -105,8 +105,10 @@ class CycleGANConfig:
 @dataclass
 class CycleGANResult:
     """model: the trained CycleGAN (`generator_ab` and `generator_ba` are what
-    is used); state: the loop's state (history, epochs done); resumed_from:
-    the epoch a resumed run started at, else None."""
+    is used; they are built for `config.image_size`, and
+    `zoo.gan.resnet.with_image_size(generator)` gives the any-size model to
+    save); state: the loop's state (history, epochs done); resumed_from: the
+    epoch a resumed run started at, else None."""
 
     model: CycleGAN
     state: dict
@@ -200,7 +202,11 @@ def validation_batches(test_a, test_b, truth_ab=None, truth_ba=None):
 
 
 def build_cyclegan(config: CycleGANConfig, steps_per_epoch: int) -> CycleGAN:
-    """The networks, optimizers and losses of a config, compiled."""
+    """The networks, optimizers and losses of a config, compiled.
+
+    The generators are built for the training size: their reflection padding
+    is then twice as cheap (see `zoo.gan.padding`).
+    """
     def generator(name):
         return resnet_generator(config.n_blocks, ngf=config.ngf, image_size=config.image_size,
                                 name=name)
