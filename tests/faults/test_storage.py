@@ -179,6 +179,7 @@ for _ in range(30):
 """
 
 
+@pytest.mark.slow
 def test_two_processes_putting_one_key_at_once_do_not_crash(tmp_path):
     key = "c" * 32
     workers = [subprocess.Popen([sys.executable, "-c", PUT_MANY, str(tmp_path), key],

@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from zoo.gan.resnet import resnet_generator, with_image_size
 
@@ -24,6 +25,7 @@ LOADER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_saved_generator_loads_in_plain_keras_with_safe_mode(tmp_path):
     # As training builds it (a fixed size), then as saved for inference (any size).
     fixed = resnet_generator(2, ngf=4, image_size=(20, 28))

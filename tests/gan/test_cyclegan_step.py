@@ -45,6 +45,7 @@ def sgd_step(loss_fn, variables, rate):
     return loss
 
 
+@pytest.mark.slow
 def test_train_step_updates_generators_then_discriminators_as_the_reference_does():
     nets = networks()
     g_ab, g_ba, d_a, d_b = copies(nets)

@@ -147,6 +147,7 @@ LOADER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_saved_uint8_model_loads_without_zoo(generator, tmp_path):
     model = uint8_model(generator)
     images = np.random.default_rng(3).integers(0, 256, (2, 40, 56, 3), dtype=np.uint8)

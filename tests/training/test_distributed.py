@@ -39,6 +39,7 @@ SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_over_two_cpu_devices(tmp_path):
     script = SCRIPT.format(here=HERE, ckpt=str(tmp_path / "ckpt"), cache=str(tmp_path / "c"))
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
