@@ -17,6 +17,7 @@
     training.py     train_pix2pix: resumable training through zoo's loop
     cyclegan.py     CycleGAN: the model and its train and test steps
     cyclegan_training.py  train_cyclegan: resumable training, epochs as long as the larger domain
+    run_setup.py    what both training functions do around the shared loop
     inference.py    translate (any size, tiles), uint8_model, with_image_statistics,
                     export_saved_model
     tiling.py       where tiles go and how their outputs blend (NumPy only)

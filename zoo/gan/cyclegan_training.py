@@ -33,9 +33,8 @@ from zoo.gan.image_pool import POOL_SIZE
 from zoo.gan.patchgan import patchgan_discriminator, smallest_input
 from zoo.gan.resnet import SIZE_MULTIPLE, resnet_generator
 from zoo.gan.schedule import ConstantThenLinearDecay
-from zoo.training.checkpoint import Checkpointer
-from zoo.training.loop import Monitor, TrainingLoop, new_state
-from zoo.training.trainer import make_strategy
+from zoo.gan.run_setup import build_model, restore_or_start, run_loop
+from zoo.training.loop import Monitor
 
 
 @dataclass
@@ -268,31 +267,14 @@ def train_cyclegan(config: CycleGANConfig, train_a, train_b, test=None, *,
         extra_state: JSON values kept in the checkpoints' state under
             "extra" (a recipe's MLflow run id, for --resume).
     """
-    keras.utils.set_random_seed(config.seed)
-    strategy = strategy or make_strategy(config.strategy)
-    previous_policy = keras.config.dtype_policy()
-    if config.mixed_precision:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        epochs = UnalignedEpochs(train_a, train_b, config)
-        with strategy.scope():
-            model = build_cyclegan(config, epochs.steps_per_epoch)
-            best_model = translators(model)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-
-    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir else None
-    state = checkpointer.load_state() if (resume and checkpointer) else None
-    resumed_from = state["epoch"] if state else None
-    if state:
-        with strategy.scope():
-            model.prepare_training(next(iter(epochs(state["epoch"]).take(1))))
-        checkpointer.restore(checkpoint_objects(model))
-    else:
-        with strategy.scope():
-            model.prepare_training(next(iter(epochs(0).take(1))))
-        state = new_state(config=config.to_dict(), extra={})
-    state["extra"].update(extra_state or {})
+    strategy, epochs, model = build_model(
+        config, strategy, lambda: UnalignedEpochs(train_a, train_b, config),
+        lambda steps_per_epoch: build_cyclegan(config, steps_per_epoch))
+    with strategy.scope():
+        best_model = translators(model)
+    checkpointer, state, resumed_from, objects = restore_or_start(
+        model, epochs, config, checkpoint_objects, strategy, checkpoint_dir=checkpoint_dir,
+        resume=resume, extra_state=extra_state)
 
     if test is None:
         monitor = Monitor("cycle_a", "min", patience=0)
@@ -300,14 +282,7 @@ def train_cyclegan(config: CycleGANConfig, train_a, train_b, test=None, *,
         monitor = Monitor("val_l1_ab", "min", patience=0)
     else:
         monitor = Monitor("val_cycle_l1_a", "min", patience=0)
-    loop = TrainingLoop(
-        state, monitor=monitor, strategy=strategy, checkpointer=checkpointer,
-        callbacks=callbacks, verbose=verbose,
-        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, model))
-        if on_epoch_end else None)
-    try:
-        loop.run(model, epochs, test, config.total_epochs,
-                 checkpoint_objects=checkpoint_objects(model), best_model=best_model)
-    finally:
-        loop.close()
+    run_loop(model, epochs, test, config, state, monitor=monitor, strategy=strategy,
+             checkpointer=checkpointer, objects=objects, best_model=best_model,
+             callbacks=callbacks, on_epoch_end=on_epoch_end, verbose=verbose)
     return CycleGANResult(model=model, state=state, resumed_from=resumed_from)

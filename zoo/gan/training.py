@@ -24,9 +24,8 @@ from zoo.gan.patchgan import patchgan_discriminator, smallest_input
 from zoo.gan.pix2pix import TEST_MODES, Pix2Pix
 from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.gan.unet import unet_depth, unet_generator
-from zoo.training.checkpoint import Checkpointer
-from zoo.training.loop import Monitor, TrainingLoop, new_state
-from zoo.training.trainer import make_strategy
+from zoo.gan.run_setup import build_model, restore_or_start, run_loop
+from zoo.training.loop import Monitor
 
 
 @dataclass
@@ -188,41 +187,18 @@ def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=Non
         extra_state: JSON values kept in the checkpoints' state under
             "extra" (a recipe's MLflow run id, for --resume).
     """
-    keras.utils.set_random_seed(config.seed)
-    strategy = strategy or make_strategy(config.strategy)
-    previous_policy = keras.config.dtype_policy()
-    if config.mixed_precision:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
-        epochs = PairEpochs(train, config)
-        with strategy.scope():
-            model = build_pix2pix(config, epochs.steps_per_epoch)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
-
-    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir else None
-    state = checkpointer.load_state() if (resume and checkpointer) else None
-    resumed_from = state["epoch"] if state else None
-    objects = checkpoint_objects(model)
-    if state:
-        model.prepare_training(next(iter(epochs(state["epoch"]).take(1))))
-        checkpointer.restore(objects)
-    else:
-        state = new_state(config=config.to_dict(), extra={})
-    state["extra"].update(extra_state or {})
-
+    strategy, epochs, model = build_model(
+        config, strategy, lambda: PairEpochs(train, config),
+        lambda steps_per_epoch: build_pix2pix(config, steps_per_epoch))
+    checkpointer, state, resumed_from, objects = restore_or_start(
+        model, epochs, config, checkpoint_objects, strategy, checkpoint_dir=checkpoint_dir,
+        resume=resume, extra_state=extra_state)
     monitor = Monitor("val_l1", "min", patience=0) if test is not None else Monitor(
         "g_l1", "min", patience=0)
-    loop = TrainingLoop(
-        state, monitor=monitor, strategy=strategy, checkpointer=checkpointer,
-        callbacks=callbacks, verbose=verbose,
-        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, model))
-        if on_epoch_end else None)
-    try:
-        # Paper mode never uses the running statistics, so precise BN is skipped.
-        batchnorm_data = epochs.sources() if config.test_mode == "deterministic" else None
-        loop.run(model, epochs, test, config.total_epochs, checkpoint_objects=objects,
-                 best_model=model.generator, batchnorm_data=batchnorm_data)
-    finally:
-        loop.close()
+    # Paper mode never uses the running statistics, so precise BN is skipped.
+    batchnorm_data = epochs.sources() if config.test_mode == "deterministic" else None
+    run_loop(model, epochs, test, config, state, monitor=monitor, strategy=strategy,
+             checkpointer=checkpointer, objects=objects, best_model=model.generator,
+             callbacks=callbacks, on_epoch_end=on_epoch_end, verbose=verbose,
+             batchnorm_data=batchnorm_data)
     return Pix2PixResult(model=model, state=state, resumed_from=resumed_from)

@@ -1,0 +1,77 @@
+"""What every GAN's training function does around the shared loop: seed,
+build in the strategy's scope under the run's dtype policy, resume from the
+newest intact checkpoint or start a new state, and run the loop."""
+
+from __future__ import annotations
+
+import keras
+
+from zoo.training.checkpoint import Checkpointer
+from zoo.training.loop import TrainingLoop, new_state
+from zoo.training.trainer import make_strategy
+
+
+def build_model(config, strategy, make_epochs, build):
+    """Seed, then `make_epochs()` and `build(steps_per_epoch)` in `strategy`'s
+    scope, with the `mixed_bfloat16` policy when `config.mixed_precision`
+    (set back afterwards, so that what the caller builds next is float32).
+
+    Returns:
+        (strategy, epochs, model).
+    """
+    keras.utils.set_random_seed(config.seed)
+    strategy = strategy or make_strategy(config.strategy)
+    previous_policy = keras.config.dtype_policy()
+    if config.mixed_precision:
+        keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        epochs = make_epochs()
+        with strategy.scope():
+            model = build(epochs.steps_per_epoch)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+    return strategy, epochs, model
+
+
+def restore_or_start(model, epochs, config, objects_of, strategy, *, checkpoint_dir,
+                     resume: bool, extra_state: dict | None):
+    """The run's checkpointer and state: restored from the newest intact
+    checkpoint when resuming, else new.
+
+    Args:
+        objects_of: model -> the named objects each checkpoint holds; called
+            once every variable exists (image pools are made on the first batch).
+
+    Returns:
+        (checkpointer or None, state, the epoch resumed from or None, objects).
+    """
+    checkpointer = Checkpointer(checkpoint_dir) if checkpoint_dir else None
+    state = checkpointer.load_state() if (resume and checkpointer) else None
+    resumed_from = state["epoch"] if state else None
+    # Every variable (optimizer slots, pools) exists before a checkpoint is read.
+    with strategy.scope():
+        model.prepare_training(next(iter(epochs(state["epoch"] if state else 0).take(1))))
+    objects = objects_of(model)
+    if state:
+        checkpointer.restore(objects)
+    else:
+        state = new_state(config=config.to_dict(), extra={})
+    state["extra"].update(extra_state or {})
+    return checkpointer, state, resumed_from, objects
+
+
+def run_loop(model, epochs, test, config, state, *, monitor, strategy, checkpointer,
+             objects: dict, best_model, callbacks=(), on_epoch_end=None, verbose: int = 2,
+             batchnorm_data=None) -> None:
+    """Train up to `config.total_epochs` through the shared loop;
+    `on_epoch_end(epoch, logs, model)` after each epoch."""
+    loop = TrainingLoop(
+        state, monitor=monitor, strategy=strategy, checkpointer=checkpointer,
+        callbacks=callbacks, verbose=verbose,
+        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, model))
+        if on_epoch_end else None)
+    try:
+        loop.run(model, epochs, test, config.total_epochs, checkpoint_objects=objects,
+                 best_model=best_model, batchnorm_data=batchnorm_data)
+    finally:
+        loop.close()
