@@ -38,6 +38,7 @@ def test_a_level_the_user_set_is_kept(fresh_quiet, monkeypatch):
     assert os.environ[quiet.LOG_LEVEL_VARIABLE] == "0"
 
 
+@pytest.mark.slow
 def test_commands_that_import_tensorflow_keep_stderr_clean(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != quiet.LOG_LEVEL_VARIABLE}
 

@@ -90,6 +90,7 @@ def test_the_recipes_exit_with_one_line_and_no_traceback_before_reading_data(
 
 # -- during fit() ------------------------------------------------------------
 
+@pytest.mark.slow
 def test_the_keras_callback_never_waits_and_its_metrics_are_flushed_later(
         store, tmp_path, closed_port, small_regression, monkeypatch, caplog, capsys):
     import keras

@@ -66,6 +66,7 @@ def test_an_unknown_monitored_metric_is_named():
         loop.run(_regression(), lambda epoch: data, data, 1)
 
 
+@pytest.mark.slow
 def test_precise_batchnorm_makes_inference_agree_with_training():
     """A backbone trained from scratch for a few steps, with Keras's default
     BatchNorm momentum, predicts one class in inference mode; after precise

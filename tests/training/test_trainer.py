@@ -33,6 +33,7 @@ def test_two_phases_train_the_right_layers_and_keep_batchnorm(tiny_data, tmp_pat
     assert max(result.history["lr"][2:]) <= 1e-2 / 100 + 1e-12
 
 
+@pytest.mark.slow
 def test_frozen_layers_and_batchnorm_statistics_do_not_change(tiny_data, tmp_path):
     """Train only phase 2 from a known model state and compare every weight."""
     import keras
@@ -57,6 +58,7 @@ def test_frozen_layers_and_batchnorm_statistics_do_not_change(tiny_data, tmp_pat
     assert "conv5_block3_3_conv/kernel" in changed
 
 
+@pytest.mark.slow
 def test_feature_cache_is_hit_on_the_second_run_and_missed_on_new_data(tiny_data, tmp_path):
     train, val = tiny_data
     cache = FeatureCache(tmp_path / "cache")

@@ -16,6 +16,7 @@ def artifact(client, run_id, path):
         return json.load(handle)
 
 
+@pytest.mark.slow
 def test_parent_children_params_and_leaderboard(store, search_options, children_of):
     from mlflow import MlflowClient
 
@@ -151,6 +152,7 @@ class AlwaysFails(ClassifierHyperModel):
         raise RuntimeError(f"broken head {hp.values['head']}")
 
 
+@pytest.mark.slow
 def test_a_search_where_no_trial_succeeds_fails_with_a_summary(
         store, search_options, children_of):
     from mlflow import MlflowClient
