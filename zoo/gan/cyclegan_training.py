@@ -19,7 +19,6 @@ an uninterrupted one would have.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -32,13 +31,18 @@ from zoo.gan.cyclegan import CycleGAN
 from zoo.gan.image_pool import POOL_SIZE
 from zoo.gan.patchgan import patchgan_discriminator, smallest_input
 from zoo.gan.resnet import SIZE_MULTIPLE, resnet_generator
-from zoo.gan.schedule import ConstantThenLinearDecay
-from zoo.gan.run_setup import build_model, restore_or_start, run_loop
+from zoo.gan.run_setup import (
+    EpochsConfig,
+    build_model,
+    papers_adam,
+    restore_or_start,
+    run_loop,
+)
 from zoo.training.loop import Monitor
 
 
 @dataclass
-class CycleGANConfig:
+class CycleGANConfig(EpochsConfig):
     """What to train and how; the defaults are the paper's.
 
     Args:
@@ -92,13 +96,6 @@ class CycleGANConfig:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{option} must be a positive integer. Received: "
                                  f"{option}={value!r}")
-
-    @property
-    def total_epochs(self) -> int:
-        return self.epochs + self.decay_epochs
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -217,13 +214,9 @@ def build_cyclegan(config: CycleGANConfig, steps_per_epoch: int) -> CycleGAN:
                      discriminator("discriminator_a"), discriminator("discriminator_b"),
                      pool_size=config.pool_size, seed=config.seed)
 
-    def adam():
-        rate = ConstantThenLinearDecay(config.learning_rate, steps_per_epoch, config.epochs,
-                                       config.decay_epochs)
-        return keras.optimizers.Adam(rate, beta_1=config.beta_1)
-
-    model.compile(adam(), adam(), lambda_cycle=config.lambda_cycle,
-                  lambda_identity=config.lambda_identity, jit_compile=config.jit_compile)
+    model.compile(papers_adam(config, steps_per_epoch), papers_adam(config, steps_per_epoch),
+                  lambda_cycle=config.lambda_cycle, lambda_identity=config.lambda_identity,
+                  jit_compile=config.jit_compile)
     return model
 
 

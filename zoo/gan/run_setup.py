@@ -4,11 +4,34 @@ newest intact checkpoint or start a new state, and run the loop."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 
+from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.training.checkpoint import Checkpointer
 from zoo.training.loop import TrainingLoop, new_state
 from zoo.training.trainer import make_strategy
+
+
+class EpochsConfig:
+    """What the GAN configs (dataclasses with `epochs`, `decay_epochs`,
+    `learning_rate` and `beta_1`) share beyond their fields."""
+
+    @property
+    def total_epochs(self) -> int:
+        return self.epochs + self.decay_epochs
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def papers_adam(config, steps_per_epoch: int) -> keras.optimizers.Adam:
+    """The papers' optimizer: Adam(beta_1) at a rate constant for
+    `config.epochs`, then decaying linearly over `config.decay_epochs`."""
+    rate = ConstantThenLinearDecay(config.learning_rate, steps_per_epoch, config.epochs,
+                                   config.decay_epochs)
+    return keras.optimizers.Adam(rate, beta_1=config.beta_1)
 
 
 def build_model(config, strategy, make_epochs, build):

@@ -10,11 +10,9 @@ moment and resumed ends with the same weights as one that never stopped.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
 
-import keras
 import tensorflow as tf
 
 from zoo.data.augment import gan_augment
@@ -22,14 +20,19 @@ from zoo.gan.layers import NORMS
 from zoo.gan.losses import GAN_LOSSES
 from zoo.gan.patchgan import patchgan_discriminator, smallest_input
 from zoo.gan.pix2pix import TEST_MODES, Pix2Pix
-from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.gan.unet import unet_depth, unet_generator
-from zoo.gan.run_setup import build_model, restore_or_start, run_loop
+from zoo.gan.run_setup import (
+    EpochsConfig,
+    build_model,
+    papers_adam,
+    restore_or_start,
+    run_loop,
+)
 from zoo.training.loop import Monitor
 
 
 @dataclass
-class Pix2PixConfig:
+class Pix2PixConfig(EpochsConfig):
     """What to train and how; the defaults are the paper's.
 
     Args:
@@ -83,13 +86,6 @@ class Pix2PixConfig:
         if self.adversarial and self.image_size < smallest_input():
             raise ValueError(f"image_size must be at least {smallest_input()} for the PatchGAN "
                              f"to score one patch. Received: image_size={self.image_size}")
-
-    @property
-    def total_epochs(self) -> int:
-        return self.epochs + self.decay_epochs
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -151,12 +147,8 @@ def build_pix2pix(config: Pix2PixConfig, steps_per_epoch: int) -> Pix2Pix:
     model = Pix2Pix(generator, discriminator, test_mode=config.test_mode,
                     adversarial=config.adversarial)
 
-    def adam():
-        rate = ConstantThenLinearDecay(config.learning_rate, steps_per_epoch, config.epochs,
-                                       config.decay_epochs)
-        return keras.optimizers.Adam(rate, beta_1=config.beta_1)
-
-    model.compile(adam(), adam() if config.adversarial else None, gan_loss=config.gan_loss,
+    d_optimizer = papers_adam(config, steps_per_epoch) if config.adversarial else None
+    model.compile(papers_adam(config, steps_per_epoch), d_optimizer, gan_loss=config.gan_loss,
                   l1_weight=config.l1_weight, jit_compile=config.jit_compile)
     return model
 
