@@ -188,7 +188,12 @@ def main(argv=None):
         set_run_description,
     )
     from zoo.files import atomic_file, atomic_write_text
-    from zoo.tracking.offline import BestEffort, print_unsent
+    from zoo.tracking.offline import (
+        BestEffort,
+        model_lines,
+        print_unsent,
+        register_logged_model,
+    )
     from zoo.tracking.spool import MetricSpool
 
     # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
@@ -296,28 +301,13 @@ def main(argv=None):
                       with_metrics=False)
             example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
             info = steps("MLflow model", tracking.log_keras_model, result.model, example)
-            model_lines = [f"Saved model: `{model_path.resolve()}`"]
-            model_uri = info.model_uri if info is not None else f"runs:/{run_id}/model"
-            if info is not None:
-                model_lines.append(f"MLflow model: `{model_uri}`")
-            elif "MLflow model" in steps.queued:
-                model_lines.append(f"MLflow model: `runs:/{run_id}/model` (sent after the run)")
-            if args.register and not (info is not None and spool.drain()):
-                # The registry compares the run's val/accuracy: it must be there.
-                steps.skipped.append(f"registration as {args.register}")
-            elif args.register:
-                version = steps("registered version", tracking.register_candidate,
-                                info.model_uri, args.register, keep=False)
+            model_uri, lines = model_lines(steps, info, run_id)
+            lines.insert(0, f"Saved model: `{model_path.resolve()}`")
+            if args.register:
                 # Never a champion that does no better than always guessing one class.
-                promoted = version is not None and steps(
-                    "champion alias", tracking.promote_if_better, args.register, version,
-                    metric="val/accuracy",
-                    chance_level=baselines["val"]["majority_class_accuracy"], keep=False)
-                if version is not None:
-                    print(f"Registered {args.register} v{version} as 'candidate'"
-                          f"{' and promoted it to champion' if promoted else ''}.")
-                    model_lines.append(f"Registered: `models:/{args.register}/{version}` "
-                                       f"({'champion' if promoted else 'candidate'})")
+                lines += register_logged_model(
+                    steps, spool, info, args.register, metric="val/accuracy",
+                    chance_level=baselines["val"]["majority_class_accuracy"])
             weights_text = "ImageNet" if config.weights == "imagenet" else (
                 "none (trained from scratch)" if config.weights is None
                 else f"`{config.weights}`")
@@ -326,7 +316,7 @@ def main(argv=None):
                 baselines[split],
                 facts=[f"{digest.count} training images, {len(class_names)} classes",
                        f"weights: {weights_text}"],
-                model_lines=model_lines))
+                model_lines=lines))
         finally:
             unsent = spool.close()
 

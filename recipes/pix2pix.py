@@ -172,7 +172,12 @@ def main(argv=None):
     from zoo.gan.training import Pix2PixConfig, train_pix2pix
     from zoo.training.checkpoint import Checkpointer
     from zoo.tracking.names import epoch_metrics, set_run_description
-    from zoo.tracking.offline import BestEffort, print_unsent
+    from zoo.tracking.offline import (
+        BestEffort,
+        model_lines,
+        print_unsent,
+        register_logged_model,
+    )
     from zoo.tracking.spool import MetricSpool
 
     # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
@@ -293,30 +298,19 @@ def main(argv=None):
 
             # 8. The MLflow model and, on request, the registry.
             info = steps("MLflow model", tracking.log_keras_model, served, samples[0][:2])
-            model_lines = [f"Saved generator: `{model_path.resolve()}`"]
-            model_uri = info.model_uri if info is not None else f"runs:/{run_id}/model"
-            if info is not None:
-                model_lines.append(f"MLflow model: `{model_uri}`")
-            elif "MLflow model" in steps.queued:
-                model_lines.append(f"MLflow model: `runs:/{run_id}/model` (sent after the run)")
-            if args.register and not (info is not None and spool.drain()):
-                steps.skipped.append(f"registration as {args.register}")
-            elif args.register:
-                version = steps("registered version", tracking.register_candidate,
-                                info.model_uri, args.register, keep=False)
-                promoted = version is not None and steps(
-                    "champion alias", tracking.promote_if_better, args.register, version,
-                    metric="test/psnr",
-                    chance_level=rows["input (identity)"]["psnr"], keep=False)
-                if version is not None:
-                    print(f"Registered {args.register} v{version} as 'candidate'"
-                          f"{' and promoted it to champion' if promoted else ''}.")
+            model_uri, lines = model_lines(steps, info, run_id)
+            lines.insert(0, f"Saved generator: `{model_path.resolve()}`")
+            if args.register:
+                # Never a champion that does no better than the input itself.
+                lines += register_logged_model(
+                    steps, spool, info, args.register, metric="test/psnr",
+                    chance_level=rows["input (identity)"]["psnr"])
             steps("run description", set_run_description, reports.description(
                 f"**{args.data}**: Pix2Pix at {config.image_size} px", rows, "pix2pix",
                 facts=[f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs}"
                        f" decaying), {args.gan_loss} GAN loss, {args.norm} norm, "
                        f"test mode {config.test_mode}"],
-                model_lines=model_lines))
+                model_lines=lines))
         finally:
             unsent = spool.close()
 

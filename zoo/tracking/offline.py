@@ -134,6 +134,42 @@ def _queue(spool, client, stand_in_id: str, experiment_id: str) -> None:
             spool.set_tag(key, value)
 
 
+def model_lines(steps: BestEffort, info, run_id: str) -> tuple[str, list[str]]:
+    """Where the run's MLflow model is: its URI (the run's `model/` when its
+    files wait in the spool) and the description's line about it."""
+    model_uri = info.model_uri if info is not None else f"runs:/{run_id}/model"
+    if info is not None:
+        return model_uri, [f"MLflow model: `{model_uri}`"]
+    if "MLflow model" in steps.queued:
+        return model_uri, [f"MLflow model: `{model_uri}` (sent after the run)"]
+    return model_uri, []
+
+
+def register_logged_model(steps: BestEffort, spool, info, name: str, *, metric: str,
+                          chance_level: float | None) -> list[str]:
+    """`--register NAME`: a new version of NAME aliased `candidate`, promoted
+    to `champion` when its run's `metric` beats the champion's and
+    `chance_level`. The registry compares the run's metric, so it must have
+    reached the server; otherwise the step is skipped (and named at the end).
+
+    Returns:
+        The description's line about the version, if one was registered.
+    """
+    from zoo.tracking.registry import promote_if_better, register_candidate
+
+    if not (info is not None and spool.drain()):
+        steps.skipped.append(f"registration as {name}")
+        return []
+    version = steps("registered version", register_candidate, info.model_uri, name, keep=False)
+    if version is None:
+        return []
+    promoted = steps("champion alias", promote_if_better, name, version, metric=metric,
+                     chance_level=chance_level, keep=False)
+    print(f"Registered {name} v{version} as 'candidate'"
+          f"{' and promoted it to champion' if promoted else ''}.")
+    return [f"Registered: `models:/{name}/{version}` ({'champion' if promoted else 'candidate'})"]
+
+
 def print_unsent(steps: BestEffort, spool, unsent: int, saved: Path, model_uri: str | None = None,
                  register: str | None = None) -> None:
     """The end-of-run lines about what the tracking server has not received.
