@@ -8,7 +8,7 @@ BASE   := $(VENV)/.zoo-base
 DEV    := $(VENV)/.zoo-dev
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-all ui bench gpu lint clean
+.PHONY: demo test test-all notebooks ui bench gpu lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(DEV)
 # The whole suite, slow tests included.
 test-all: $(DEV)
 	$(BIN)/python -m pytest -m '' $(PYTEST_ARGS)
+
+# Re-runs every notebook at full settings and saves it with its outputs.
+notebooks: $(DEV)
+	$(BIN)/python notebooks/execute.py
 
 lint: $(DEV)
 	$(BIN)/python -m flake8 zoo tests benchmarks recipes setup.py
