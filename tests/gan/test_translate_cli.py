@@ -95,6 +95,36 @@ def test_existing_output_needs_overwrite(models, photos, tmp_path, capsys):
     assert Image.open(out / "small.png").size == (53, 37)
 
 
+def test_direction_picks_a_generator_of_a_cyclegan_folder(tmp_path, photos, capsys):
+    """A CycleGAN run's folder holds both generators; --direction picks one."""
+    from zoo.gan import resnet_generator
+    from zoo.gan.resnet import with_image_size
+    from zoo.gan.translate_cli import DIRECTIONS
+
+    folder = tmp_path / "generators"
+    folder.mkdir()
+    keras.utils.set_random_seed(0)
+    generators = {}
+    for direction, name in DIRECTIONS.items():
+        generators[direction] = uint8_model(with_image_size(resnet_generator(1, ngf=4)))
+        generators[direction].save(folder / name)
+    image = np.asarray(Image.open(photos / "small.png"))
+    for direction, arguments in (("AtoB", []), ("AtoB", ["--direction", "AtoB"]),
+                                 ("BtoA", ["--direction", "BtoA"])):
+        out = tmp_path / f"out-{len(arguments)}-{direction}"
+        code, _ = _main([folder, photos / "small.png", "--out", out, *arguments], capsys)
+        assert code == 0
+        written = np.asarray(Image.open(out / "small.png"))
+        np.testing.assert_array_equal(written, translate(generators[direction], image))
+    # The two generators differ, so the choice is visible in the output.
+    assert not np.array_equal(translate(generators["AtoB"], image),
+                              translate(generators["BtoA"], image))
+    (folder / DIRECTIONS["BtoA"]).unlink()
+    code, captured = _main([folder, photos, "--out", tmp_path / "x", "--direction", "BtoA"],
+                           capsys)
+    assert code == 2 and "generator_BtoA.keras" in captured.err
+
+
 def test_bad_models_and_inputs_are_one_line_errors(models, photos, tmp_path, capsys):
     not_a_model = tmp_path / "notes.keras"
     not_a_model.write_text("hello")
@@ -103,9 +133,11 @@ def test_bad_models_and_inputs_are_one_line_errors(models, photos, tmp_path, cap
         ([not_a_model, photos], "could not be loaded as a Keras model", ""),
         ([models["uint8"], tmp_path / "nowhere"], "INPUT '", "does not exist"),
         ([models["uint8"], photos], "would both be written to", "small.png"),
+        ([models["uint8"], photos, "--direction", "BtoA"], "--direction BtoA", "is one"),
+        ([tmp_path, photos], "is a folder without", "generator_AtoB.keras"),
     ]
     for args, first, second in cases:
-        if first == "would both be written to":
+        if first in ("would both be written to", "--direction BtoA"):
             (photos / "small.jpg").write_bytes((photos / "small.png").read_bytes())
         code, captured = _main([*args, "--out", tmp_path / "out"], capsys)
         assert code == 2, args

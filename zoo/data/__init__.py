@@ -21,7 +21,7 @@ Where things live:
 from zoo.data.augment import gan_augment
 from zoo.data.check import check_folder, detect_kind
 from zoo.data.classification import load_classification, load_test
-from zoo.data.embedded import EMBEDDED, ground_truth
+from zoo.data.embedded import EMBEDDED, ground_truth, inverse_ground_truth
 from zoo.data.pairs import PairedData, load_pairs
 from zoo.data.report import DataReport
 from zoo.data.unpaired import UnpairedData, load_unpaired
@@ -35,6 +35,7 @@ __all__ = [
     "detect_kind",
     "gan_augment",
     "ground_truth",
+    "inverse_ground_truth",
     "load_classification",
     "load_pairs",
     "load_test",

@@ -14,9 +14,12 @@ from photos never used for training (chelsea the cat, sklearn's flower):
     edges2photos  A: Canny edges of the crop, black lines on white; B: the crop.
     gray2color    A: the crop in grayscale (as RGB); B: the crop in colour.
 
-Unpaired (CycleGAN) sets: domain A is crops of some photos, domain B a known
-colour transform of crops of *other* photos; `ground_truth(name)` is that
-transform, so a generator's A->B output can be scored against it:
+Unpaired (CycleGAN) sets: domain A is crops of the training photos, domain B
+a known colour transform of *other* crops of the same photos (no crop of one
+domain is paired with one of the other, but the domains differ only by the
+transform, so it is what a translator between them has to learn);
+`ground_truth(name)` is that transform, so a generator's A->B output can be
+scored against it. The test crops come from the held-out photos:
 
     color2sepia   B is the classic sepia tone matrix, clipped at 255.
     rgb2bgr       B has the red and blue channels swapped (invertible).
@@ -45,8 +48,6 @@ SPLIT_SEED = 0
 
 TRAIN_PHOTOS = ("astronaut", "coffee", "rocket", "china", "motorcycle", "immunohistochemistry")
 TEST_PHOTOS = ("chelsea", "flower")
-DOMAIN_A_PHOTOS = ("astronaut", "rocket", "motorcycle")
-DOMAIN_B_PHOTOS = ("coffee", "china", "immunohistochemistry")
 TRAIN_CROPS_PER_PHOTO = 64
 TEST_CROPS_PER_PHOTO = 16
 CROP_SEED = 0
@@ -198,11 +199,13 @@ def pair_arrays(name: str, split: str, size: tuple[int, int]):
     return np.stack([make_a(p) for p in photos]), photos
 
 
-def _crops_for(split, train_names, test_names, size, seed_offset=0):
+def _crops_for(split, train_names, test_names, size, seed_offset=0, per_photo=None):
     if split == "train":
-        return photo_crops(train_names, TRAIN_CROPS_PER_PHOTO, size, CROP_SEED + seed_offset)
+        return photo_crops(train_names, per_photo or TRAIN_CROPS_PER_PHOTO, size,
+                           CROP_SEED + seed_offset)
     if split == "test":
-        return photo_crops(test_names, TEST_CROPS_PER_PHOTO, size, CROP_SEED + 1 + seed_offset)
+        return photo_crops(test_names, per_photo or TEST_CROPS_PER_PHOTO, size,
+                           CROP_SEED + 1 + seed_offset)
     raise DataError(f"split must be 'train' or 'test', not {split!r}.")
 
 
@@ -230,12 +233,14 @@ def unpaired_arrays(name: str, split: str, size: tuple[int, int]):
 
     Args:
         name: "color2sepia" or "rgb2bgr".
-        split: "train" or "test". Test A is chelsea, test B the flower.
+        split: "train" or "test" (crops of the held-out photos).
         size: (height, width).
     """
     transform = ground_truth(name)
-    domain_a = _crops_for(split, DOMAIN_A_PHOTOS, TEST_PHOTOS[:1], size)
-    domain_b = _crops_for(split, DOMAIN_B_PHOTOS, TEST_PHOTOS[1:], size, seed_offset=10)
+    per_photo = (TRAIN_CROPS_PER_PHOTO if split == "train" else TEST_CROPS_PER_PHOTO) // 2
+    domain_a = _crops_for(split, TRAIN_PHOTOS, TEST_PHOTOS, size, per_photo=per_photo)
+    domain_b = _crops_for(split, TRAIN_PHOTOS, TEST_PHOTOS, size, seed_offset=10,
+                          per_photo=per_photo)
     return domain_a, transform(domain_b)
 
 
@@ -255,6 +260,17 @@ def ground_truth(name: str):
         return _swap_red_blue
     raise DataError(f"No embedded unpaired set {name!r}; "
                     f"there are: {', '.join(EMBEDDED_UNPAIRED)}.")
+
+
+def inverse_ground_truth(name: str):
+    """The true B->A mapping of an embedded unpaired set, or None where the
+    transform loses information (sepia keeps one tone, not the colours).
+
+    Args:
+        name: "color2sepia" or "rgb2bgr".
+    """
+    ground_truth(name)  # an unknown name is an error
+    return _swap_red_blue if name == "rgb2bgr" else None
 
 
 def _sepia(images) -> np.ndarray:

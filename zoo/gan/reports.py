@@ -57,6 +57,29 @@ class EpochSamples:
         return grid
 
 
+class CycleSamples(EpochSamples):
+    """The per-epoch grid of an unpaired translation: A | G(A) | F(G(A)) |
+    B | F(B) | G(F(B)), one held-out example of each domain per row.
+
+    Args:
+        images_a, images_b: uint8 (N, H, W, 3) held-out images of each domain.
+        forward, backward: G and F, uint8 batch -> uint8 batch.
+        folder, log_image: as for `EpochSamples`.
+    """
+
+    def __init__(self, images_a, images_b, forward, backward, folder, log_image=None):
+        super().__init__(images_a, images_b, forward, folder, log_image)
+        self.backward = backward
+
+    def grid(self) -> np.ndarray:
+        from zoo.gan.results_page import sample_grid
+
+        fake_b = np.asarray(self.translate(self.sources))
+        fake_a = np.asarray(self.backward(self.targets))
+        return sample_grid([self.sources, fake_b, np.asarray(self.backward(fake_b)),
+                            self.targets, fake_a, np.asarray(self.translate(fake_a))])
+
+
 def score_metrics(rows: Mapping[str, Mapping], model_row: str, split: str = "test") -> dict:
     """The final scores as metrics: the model's as `test/psnr`..., each
     baseline's as `test/<baseline>_psnr`... (e.g. `test/input_psnr`)."""
@@ -73,22 +96,28 @@ def _slug(text: str) -> str:
 
 
 def description(title: str, rows: Mapping[str, Mapping], model_row: str, facts=(),
-                model_lines=()) -> str:
+                model_lines=(), against=None) -> str:
     """A short markdown summary for the top of the run page: the model's
-    held-out scores against each baseline."""
+    held-out scores beside each other row; the verdict is against the rows
+    named in `against` (default: all others; an upper bound is not a
+    baseline to beat)."""
     lines = [title, ""] + [f"- {fact}" for fact in facts] + [""]
     lines += ["| | L1 (lower better) | PSNR dB | SSIM |", "|---|---|---|---|"]
     for row, scores in rows.items():
         name = f"**{row}**" if row == model_row else row
         lines.append(f"| {name} | {scores['l1']:.4f} | {scores['psnr']:.2f} | "
                      f"{scores['ssim']:.3f} |")
-    verdict = beats(rows, model_row)
-    lines += ["", f"{model_row} {'beats' if verdict else 'does NOT beat'} every baseline "
+    verdict = beats(rows, model_row, against=against)
+    named = " and ".join(against) if against else "every baseline"
+    lines += ["", f"{model_row} {'beats' if verdict else 'does NOT beat'} {named} "
               f"on held-out PSNR."] if len(rows) > 1 else []
     return "\n".join(lines + [""] + [f"- {line}" for line in model_lines]).strip() + "\n"
 
 
-def beats(rows: Mapping[str, Mapping], model_row: str, score: str = "psnr") -> bool:
-    """Whether the model's held-out score is above every baseline's."""
+def beats(rows: Mapping[str, Mapping], model_row: str, score: str = "psnr",
+          against=None) -> bool:
+    """Whether the model's held-out score is above every baseline's (or those
+    of the rows named in `against`)."""
     mine = rows[model_row][score]
-    return all(mine > scores[score] for row, scores in rows.items() if row != model_row)
+    return all(mine > scores[score] for row, scores in rows.items()
+               if row != model_row and (against is None or row in against))

@@ -1,10 +1,13 @@
 """`zoo translate`: run a saved image-to-image generator on image files.
 
-    zoo translate MODEL INPUT... --out DIR [--tile N] [--overlap N] [--overwrite]
+    zoo translate MODEL INPUT... --out DIR [--direction AtoB|BtoA] [--tile N]
+                  [--overlap N] [--overwrite]
 
 MODEL is a `.keras` file, loaded with safe_mode on: a `uint8_model` (uint8
 in and out) or a plain float generator ([-1, 1] in, tanh out), told apart by
-its input dtype. INPUT are image files and folders (walked recursively as
+its input dtype. It may also be the folder a CycleGAN run saves its two
+generators in (`generator_AtoB.keras`, `generator_BtoA.keras`); --direction
+picks one. INPUT are image files and folders (walked recursively as
 `zoo predict` walks them; hidden files are skipped). Each image, whatever
 its size, is written to DIR as a PNG named after it: `photo.jpg` becomes
 `DIR/photo.png`, and `folder/sub/a.jpg` given as `folder` becomes
@@ -29,6 +32,36 @@ class TranslateError(ZooError, ValueError):
     """A model, input or option of `zoo translate` that cannot be used."""
 
 
+# The files a CycleGAN run saves its generators as, by direction.
+DIRECTIONS = {"AtoB": "generator_AtoB.keras", "BtoA": "generator_BtoA.keras"}
+
+
+def generator_file(model: str, direction: str | None) -> str:
+    """The .keras file MODEL and --direction name.
+
+    Raises:
+        TranslateError: MODEL is missing, is a folder without that
+            direction's generator, or is one file while --direction is given.
+    """
+    if os.path.isdir(model):
+        chosen = DIRECTIONS[direction or "AtoB"]
+        path = os.path.join(model, chosen)
+        if not os.path.isfile(path):
+            raise TranslateError(
+                f"MODEL '{model}' is a folder without {chosen}. Pass a .keras file, or the "
+                f"folder a CycleGAN run saved its generators in "
+                f"({', '.join(DIRECTIONS.values())}).")
+        return path
+    if not os.path.isfile(model):
+        raise TranslateError(f"MODEL '{model}' does not exist. Pass a .keras file saved with "
+                             "model.save('name.keras'), or a CycleGAN run's generators folder.")
+    if direction is not None:
+        raise TranslateError(f"--direction {direction}: MODEL '{model}' is one generator. "
+                             f"--direction picks one of the two in a CycleGAN run's folder "
+                             f"({', '.join(DIRECTIONS.values())}).")
+    return model
+
+
 def add_translate_command(subparsers):
     """Add `translate` to the `zoo` command's subparsers.
 
@@ -43,12 +76,17 @@ def add_translate_command(subparsers):
         description="Translate images of any size with a saved generator (a .keras file: a "
                     "uint8 model from zoo.gan.uint8_model or a float generator) and write "
                     "one PNG per image into --out, named after the input.")
-    translate.add_argument("model", metavar="MODEL", help=".keras file of the generator")
+    translate.add_argument("model", metavar="MODEL",
+                           help=".keras file of the generator, or the folder of a CycleGAN "
+                                "run's two generators")
     translate.add_argument("inputs", nargs="+", metavar="INPUT",
                            help="image files and folders (searched recursively; hidden files "
                                 "are skipped)")
     translate.add_argument("--out", required=True, metavar="DIR",
                            help="folder for the PNGs (created if missing)")
+    translate.add_argument("--direction", choices=sorted(DIRECTIONS), default=None,
+                           help="with a CycleGAN generators folder: translate A to B "
+                                "(default) or B to A")
     translate.add_argument("--tile", type=_positive_int, default=None, metavar="N",
                            help="translate large images in N x N tiles, blended where they "
                                 "overlap; N must be a multiple of the model's down-sampling "
@@ -82,10 +120,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def _cmd_translate(args) -> int:
-    if not os.path.isfile(args.model):
-        what = "is a folder" if os.path.isdir(args.model) else "does not exist"
-        raise TranslateError(f"MODEL '{args.model}' {what}. Pass a .keras file saved with "
-                             "model.save('name.keras').")
+    model_file = generator_file(args.model, args.direction)
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise TranslateError(f"--out '{args.out}' is a file; pass a folder.")
     jobs = plan_outputs(args.inputs, args.out)
@@ -93,7 +128,7 @@ def _cmd_translate(args) -> int:
         raise TranslateError(f"INPUT {' '.join(args.inputs)}: no image files found.")
     _check_outputs(jobs, args.out, args.overwrite)
 
-    model = load_generator(args.model)
+    model = load_generator(model_file)
     from zoo.gan.inference import downsampling_factor, translate
 
     factor = downsampling_factor(model)

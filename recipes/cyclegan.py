@@ -1,0 +1,419 @@
+"""Title: Unpaired image-to-image translation with CycleGAN, tracked in MLflow.
+
+Description: trains the CycleGAN of Zhu et al. (2017): two ResNet generators
+(G: A -> B, F: B -> A) against two 70x70 PatchGANs, with the least-squares
+GAN loss, cycle and identity losses, image pools and the linear decay of the
+learning rate. On the embedded domains, whose true mapping is known, it
+scores both directions on held-out images beside doing nothing (identity)
+and beside the same generator trained on the true pairs (the upper bound),
+and records everything in one MLflow run: parameters, per-epoch losses and
+held-out scores, a sample grid per epoch (the UI's image slider), an HTML
+results page, and both generators as models that take and give uint8 images.
+
+Needs: zoo's dependencies. The default data (`rgb2bgr`: crops of
+scikit-image's sample photos, domain B with red and blue swapped) ship
+inside scikit-image, so the recipe runs offline.
+
+    python recipes/cyclegan.py                          # rgb2bgr at 64 px
+    python recipes/cyclegan.py --data color2sepia
+    python recipes/cyclegan.py --data horse2zebra/ --image-size 256 \\
+        --generator resnet9 --ngf 64 --epochs 100 --decay-epochs 100   # the paper's run
+    python recipes/cyclegan.py --data tfds:cycle_gan/horse2zebra ...
+    python recipes/cyclegan.py ... --resume             # after a crash or Ctrl-C
+    zoo run cyclegan ...                                # the same
+    zoo translate runs/cyclegan/.../generators photo.png --direction BtoA --out out/
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+
+from zoo.quiet import quiet_tensorflow
+
+quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
+
+import zoo  # noqa: E402
+from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+
+EXPERIMENT = "cyclegan"
+GENERATORS = {"resnet9": 9, "resnet6": 6}
+# The default embedded run: about ten minutes on a 2-core CPU, upper bound
+# included. The paper trains 100 + 100 epochs at 256 px with resnet9, ngf 64.
+DEFAULTS = SimpleNamespace(data="rgb2bgr", image_size=64, generator="resnet6", ngf=16,
+                           epochs=6, decay_epochs=3, batch_size=1, lambda_identity=0.5,
+                           seed=1337)
+SAMPLE_COUNT = 4
+PAGE_ROWS = 8
+FID_CHOICES = ("auto", "inception", "none")
+MODEL_ROW = "CycleGAN"
+DIRECTION_NAMES = {"AtoB": "A -> B", "BtoA": "B -> A"}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="cyclegan", description="Train CycleGAN on two unpaired image domains.")
+    parser.add_argument("--data", default=DEFAULTS.data,
+                        help="a folder with trainA/ and trainB/ (and testA/, testB/), "
+                             "tfds:cycle_gan/NAME, or the embedded rgb2bgr / color2sepia")
+    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
+                        help="training side in pixels, a multiple of 4 (at least 24)")
+    parser.add_argument("--generator", choices=sorted(GENERATORS), default=DEFAULTS.generator,
+                        help="residual blocks of the generators: the paper uses resnet9 at "
+                             "256 px, resnet6 at 128 px")
+    parser.add_argument("--ngf", type=int, default=DEFAULTS.ngf,
+                        help="filters of the first block of all four networks (64 in the "
+                             "paper; smaller trains faster)")
+    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
+                        help="epochs at the full learning rate (an epoch covers the larger "
+                             "domain once)")
+    parser.add_argument("--decay-epochs", type=int, default=DEFAULTS.decay_epochs,
+                        help="epochs of linear decay to 0 after them")
+    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    parser.add_argument("--lambda-identity", type=float, default=DEFAULTS.lambda_identity,
+                        help="weight of the identity losses relative to the cycle losses "
+                             "(0.5 in the paper; 0 turns them off)")
+    parser.add_argument("--upper-bound", choices=["paired", "none"], default="paired",
+                        help="where the true mapping is known, also train the same generator "
+                             "on the true pairs with the same budget, to compare")
+    parser.add_argument("--fid", choices=FID_CHOICES, default="auto",
+                        help="FID/KID on InceptionV3 features: auto (when its ImageNet "
+                             "weights can be had), inception, or none")
+    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
+                        default="default")
+    parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in bfloat16 (variables stay float32)")
+    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the last run of this configuration from its checkpoint")
+    parser.add_argument("--register", metavar="NAME",
+                        help="register the generators as NAME-AtoB and NAME-BtoA (alias "
+                             "'candidate'; 'champion' when the held-out PSNR against the true "
+                             "mapping beats the current champion's and identity's)")
+    parser.add_argument("--tracking-uri", default=None,
+                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
+                             "sqlite:///mlflow.db)")
+    parser.add_argument("--output-dir", default=None,
+                        help="checkpoints, samples and the saved generators (default: "
+                             "runs/cyclegan/DATA_SIZEpx)")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show TensorFlow's start-up logs (hidden by default)")
+    args = parser.parse_args(argv)
+    exit_on_bad_arguments(parser, check_arguments, args)
+    return args
+
+
+def check_arguments(args) -> None:
+    """What can be checked before the data is read and TensorFlow is loaded."""
+    from zoo.arguments import ArgumentError
+
+    check_source("--data", args.data, "unpaired")
+    check_number("--image-size", args.image_size, 24)
+    if args.image_size % 4:
+        raise ArgumentError("--image-size", f"{args.image_size} is not a multiple of 4; the "
+                                            f"generators halve it twice. Use 64, 128 or 256.")
+    check_number("--epochs", args.epochs, 0)
+    check_number("--decay-epochs", args.decay_epochs, 0)
+    if args.epochs + args.decay_epochs < 1:
+        raise ArgumentError("--epochs", "with --decay-epochs 0, train at least 1 epoch.")
+    check_number("--batch-size", args.batch_size, 1)
+    check_number("--ngf", args.ngf, 1)
+    check_number("--lambda-identity", args.lambda_identity, 0)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
+
+
+def make_config(args):
+    from zoo.gan.cyclegan_training import CycleGANConfig
+
+    return CycleGANConfig(
+        image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
+        n_blocks=GENERATORS[args.generator], ngf=args.ngf, ndf=args.ngf,
+        batch_size=args.batch_size, lambda_identity=args.lambda_identity, seed=args.seed,
+        jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
+        strategy=args.strategy)
+
+
+def fid_extractor(choice: str):
+    """The FID/KID feature extractor, or None with the reason printed."""
+    if choice == "none":
+        return None
+    from zoo.gan.distribution import inception_extractor
+
+    try:
+        return inception_extractor()
+    except zoo.WeightsUnavailableError as exc:
+        if choice == "inception":
+            raise
+        reason = (str(exc).strip().splitlines() or ["unavailable"])[0]
+        print(f"[fid] FID and KID are skipped: {reason} On a machine with internet, "
+              f"`zoo weights fetch inception_v3` gets them; --fid none skips this message.")
+        return None
+
+
+def true_mappings(source: str):
+    """{"AtoB": truth or None, "BtoA": truth or None} for the data source."""
+    from zoo.data import EMBEDDED, ground_truth, inverse_ground_truth
+
+    if EMBEDDED.get(source) != "unpaired":
+        return {"AtoB": None, "BtoA": None}
+    return {"AtoB": ground_truth(source), "BtoA": inverse_ground_truth(source)}
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from zoo import tracking
+
+    # A tracking server that is down is reported now, before the data is read.
+    tracking.require_reachable(tracking.resolve_tracking_uri(args.tracking_uri))
+    from zoo.training import is_chief, make_strategy
+
+    # Several machines: every worker runs this same command with its own
+    # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
+    strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
+    from zoo.data import load_unpaired
+    from zoo.files import atomic_file, atomic_write_text
+    from zoo.gan import reports
+    from zoo.gan.cyclegan_training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
+    from zoo.gan.inference import export_saved_model, uint8_model
+    from zoo.gan.resnet import with_image_size
+    from zoo.gan.results_page import write_results_page
+    from zoo.gan.translate_cli import DIRECTIONS
+    from zoo.gan.upper_bound import train_paired_generator
+    from zoo.training.checkpoint import Checkpointer
+    from zoo.tracking.names import epoch_metrics, set_run_description
+    from zoo.tracking.offline import (
+        BestEffort,
+        model_lines,
+        print_unsent,
+        register_logged_model,
+    )
+    from zoo.tracking.spool import MetricSpool
+
+    # 1. Data: each domain's uint8 images in a fixed order; training shuffles
+    #    and jitters each epoch with seeds of the epoch (exact resume).
+    data = load_unpaired(args.data, args.image_size, args.batch_size, augment=False,
+                         shuffle=False, seed=args.seed)
+    if data.test_a is None or data.test_b is None:
+        sys.exit("cyclegan: error: no held-out images to score on; give a folder with testA/ "
+                 "and testB/, or more images.")
+    truth = true_mappings(args.data)
+    test = validation_batches(data.test_a, data.test_b, truth["AtoB"], truth["BtoA"])
+    samples_a = _first_images(data.test_a, SAMPLE_COUNT)
+    samples_b = _first_images(data.test_b, SAMPLE_COUNT)
+
+    # 2. Where this configuration keeps its checkpoints: --resume finds them there.
+    output = Path(args.output_dir or Path("runs") / EXPERIMENT /
+                  f"{slug(args.data)}_{args.image_size}px")
+    checkpointer = Checkpointer(output / "checkpoints")
+    previous = checkpointer.load_state() if args.resume else None
+    if args.resume and previous is None:
+        print(f"[resume] No checkpoint in {checkpointer.directory}: starting a new run.")
+    config = CycleGANConfig(**previous["config"]) if previous else make_config(args)
+
+    def train(**tracked):
+        return train_cyclegan(config, data.train_a, data.train_b, test,
+                              checkpoint_dir=checkpointer.directory,
+                              resume=previous is not None, strategy=strategy, **tracked)
+
+    if not is_chief(strategy):
+        # A worker other than the chief trains its share and keeps nothing.
+        train(verbose=0)
+        print("Worker finished; the chief holds the run and the models.")
+        return None
+
+    # 3. One MLflow run; a resumed run continues the same one. Metrics wait in
+    #    a spool file beside the checkpoints until the tracking server has them.
+    tags = tracking.standard_tags(EXPERIMENT, data_source=args.data)
+    run_id = previous["extra"].get("run_id") if previous else None
+    with tracking.tracked_run(EXPERIMENT, run_name=f"cyclegan-{slug(args.data)}",
+                              tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
+        import mlflow
+
+        run_id = run.info.run_id
+        tracking.log_config({"cyclegan": config.to_dict(), "data": args.data,
+                             "upper_bound": args.upper_bound})
+        spool = MetricSpool.for_run(output, run_id)
+        # Files and tags the server cannot take wait in the spool with the metrics.
+        steps = BestEffort(spool)
+        try:
+            def on_epoch_end(epoch, logs, model):
+                spool.log_metrics(epoch_metrics(logs), step=epoch)
+                reports.CycleSamples(samples_a, samples_b, _translator(model.generator_ab),
+                                     _translator(model.generator_ba), output / "samples",
+                                     EpochImages(steps, mlflow))(epoch)
+
+            # 4. Train, then the paired upper bound with the same budget.
+            result = train(on_epoch_end=on_epoch_end, extra_state={"run_id": run_id})
+            generators = {"AtoB": result.model.generator_ab, "BtoA": result.model.generator_ba}
+            upper = {}
+            if args.upper_bound == "paired":
+                for direction, train_images in (("AtoB", data.train_a),
+                                                ("BtoA", data.train_b)):
+                    if truth[direction] is not None:
+                        print(f"[upper bound] Training the generator {direction} on the true "
+                              f"pairs ({config.total_epochs} epochs)...", flush=True)
+                        upper[direction] = train_paired_generator(
+                            config, train_images, truth[direction], name=f"paired_{direction}")
+
+            # 5. Both generators: .keras files of built-in layers that take any
+            #    size (a multiple of 4), uint8 in and out, written before
+            #    anything is sent to MLflow; and SavedModels.
+            folder = output / "generators"
+            served = {}
+            for direction, generator in generators.items():
+                served[direction] = uint8_model(with_image_size(generator),
+                                                name=f"cyclegan_{direction}")
+                with atomic_file(folder / DIRECTIONS[direction]) as staging:
+                    served[direction].save(staging)
+                export_saved_model(served[direction], output / f"savedmodel_{direction}")
+
+            # 6. Held-out scores of the generators as saved: against the true
+            #    mapping where it is known, beside identity and the upper bound.
+            extractor = fid_extractor(args.fid)
+            tables, all_rows = [], {}
+            for direction, images in (("AtoB", data.test_a), ("BtoA", data.test_b)):
+                if truth[direction] is None:
+                    continue
+                pairs = _with_truth(images, truth[direction])
+                rows = {"identity": input_baseline(pairs, extractor=extractor),
+                        MODEL_ROW: paired_scores(_served(served[direction]), pairs,
+                                                 extractor=extractor)}
+                if direction in upper:
+                    rows["paired (upper bound)"] = paired_scores(
+                        _translator(upper[direction]), pairs, extractor=extractor)
+                all_rows[direction] = rows
+                tables.append(f"{DIRECTION_NAMES[direction]}, against the true mapping "
+                              f"({rows[MODEL_ROW]['images']} images):\n"
+                              f"{comparison_table(rows)}")
+                spool.log_metrics(reports.score_metrics(rows, MODEL_ROW,
+                                                        split=f"test/{direction}"))
+            table = "\n\n".join(tables) or ("No true mapping is known for this data: the "
+                                            "sample grids and the cycle scores show the run.")
+            print(f"\nHeld-out images:\n{table}")
+            atomic_write_text(output / "scores.json",
+                              json.dumps(all_rows, indent=1, default=float))
+
+            # 7. The results page: each image, its translation, the truth where
+            #    known, and the way back.
+            page = write_results_page(
+                output / "results.html", f"CycleGAN on {args.data} ({args.image_size} px)",
+                ["input", "translation", "true translation", "back again"],
+                _page_rows(data, served, truth), table)
+            steps("results page", mlflow.log_artifact, str(page))
+            steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+
+            # 8. Both MLflow models and, on request, the registry.
+            lines = [f"Saved generators: `{folder.resolve()}`"]
+            model_uris = {}
+            for direction, example in (("AtoB", samples_a), ("BtoA", samples_b)):
+                info = steps(f"MLflow model {direction}", tracking.log_keras_model,
+                             served[direction], example[:2], name=f"generator_{direction}")
+                model_uris[direction], described = model_lines(steps, info, run_id)
+                lines += [f"{direction}: {line}" for line in described]
+                if args.register:
+                    rows = all_rows.get(direction)
+                    lines += register_logged_model(
+                        steps, spool, info, f"{args.register}-{direction}",
+                        metric=f"test/{direction}/psnr",
+                        # Without a true mapping there is nothing to promote on.
+                        chance_level=rows["identity"]["psnr"] if rows else float("inf"))
+            steps("run description", set_run_description, _description(
+                args, config, all_rows, lines))
+        finally:
+            unsent = spool.close()
+
+    # 9. What a person wants to know at the end.
+    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    for direction, rows in all_rows.items():
+        verdict = "beats" if reports.beats(rows, MODEL_ROW, against=["identity"]) else \
+            "does NOT beat"
+        print(f"\n{DIRECTION_NAMES[direction]}: CycleGAN {verdict} identity on held-out PSNR: "
+              + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
+    print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
+    print(f"Generators: {folder}   (translate with: zoo translate {folder} IMAGE... "
+          f"--direction AtoB|BtoA --out DIR)")
+    print(f"Results page: {page}")
+    print_unsent(steps, spool, unsent, folder, model_uris.get("AtoB"), args.register)
+    print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
+    return SimpleNamespace(result=result, upper=upper, rows=all_rows, output=output,
+                           run_id=run_id)
+
+
+class EpochImages:
+    """`mlflow.log_image` for the per-epoch grids, given up once the server is gone."""
+
+    def __init__(self, steps, mlflow):
+        self.steps, self.mlflow = steps, mlflow
+
+    def __call__(self, image, key, step):
+        self.steps(f"sample grid of epoch {step + 1}", self.mlflow.log_image, image, key=key,
+                   step=step)
+
+
+def _translator(generator):
+    """uint8 batch -> uint8 batch through a float generator, in inference mode."""
+    from zoo.gan.metrics import from_uint8, to_uint8
+
+    return lambda images: to_uint8(generator(from_uint8(images), training=False)).numpy()
+
+
+def _served(model):
+    """uint8 batch -> uint8 batch through a saved (uint8) generator."""
+    return lambda images: np.asarray(model(images, training=False))
+
+
+def _first_images(dataset, count: int) -> np.ndarray:
+    return next(dataset.unbatch().batch(count).as_numpy_iterator())
+
+
+def _with_truth(images, truth):
+    """(image, true translation) uint8 batches."""
+    return [(batch, np.asarray(truth(batch), np.uint8)) for batch in images.as_numpy_iterator()]
+
+
+def _page_rows(data, served, truth) -> list:
+    rows = []
+    for direction, back, images in (("AtoB", "BtoA", data.test_a),
+                                    ("BtoA", "AtoB", data.test_b)):
+        batch = _first_images(images, PAGE_ROWS // 2)
+        moved = _served(served[direction])(batch)
+        returned = _served(served[back])(moved)
+        known = truth[direction](batch) if truth[direction] is not None else \
+            np.full_like(batch, 255)
+        rows += [[batch[i], moved[i], np.asarray(known[i], np.uint8), returned[i]]
+                 for i in range(len(batch))]
+    return rows
+
+
+def _description(args, config, all_rows, lines) -> str:
+    from zoo.gan import reports
+
+    title = f"**{args.data}**: CycleGAN at {config.image_size} px"
+    facts = [f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs} decaying), "
+             f"{args.generator}, ngf {config.ngf}, identity weight {config.lambda_identity}"]
+    if not all_rows:
+        return "\n".join([title, ""] + [f"- {line}" for line in facts + lines]) + "\n"
+    parts = [reports.description(f"{title}, {DIRECTION_NAMES[direction]}", rows, MODEL_ROW,
+                                 facts=facts if index == 0 else (),
+                                 model_lines=lines if index == len(all_rows) - 1 else (),
+                                 against=["identity"])
+             for index, (direction, rows) in enumerate(all_rows.items())]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
+        sys.exit(f"cyclegan: error: {error}")
