@@ -1,5 +1,5 @@
 """GAN train steps per second: zoo's step as the shared loop runs it, against
-the TensorFlow tutorial's plain step, side by side.
+the TensorFlow tutorials' plain step, side by side, for Pix2Pix and CycleGAN.
 
 - zoo: `Pix2Pix.train_step` built by `build_pix2pix` and compiled by the
   shared loop's own step builder (`zoo.training.loop.build_step`: `strategy.run`
@@ -12,6 +12,14 @@ the TensorFlow tutorial's plain step, side by side.
   L1 * 100, two `Adam(2e-4, beta_1=0.5)`; D runs forward twice and both
   networks update at once. Same U-Net and PatchGAN (zoo's builders), fed
   images already scaled to [-1, 1] as the tutorial's input pipeline does.
+
+- CycleGAN, zoo: `CycleGAN.train_step` built by `build_cyclegan` (9-block
+  ResNet generators, instance-norm PatchGANs, LSGAN, cycle and identity
+  losses, both image pools inside the step), run by `build_step` as above.
+- CycleGAN, plain: the TensorFlow CycleGAN tutorial's `train_step` with the
+  paper's losses: one `tf.function`, one persistent tape, four Adam
+  optimizers, MSE GAN losses, cycle x 10 for both generators, identity x 5,
+  halved discriminator losses, and no image pool. Same networks.
 
 Both step on one fixed batch (no input pipeline). Each is called twice
 untimed (tracing and compiling), then timed blocks of `--steps` steps
@@ -26,11 +34,12 @@ same weights on the same batches and prints how far its losses are from
 fp32's (`--no-dropout` leaves only the arithmetic to differ).
 
     python benchmarks/gan_step.py [--image-size 128] [--steps 5] [--repeats 5]
+    python benchmarks/gan_step.py --models cyclegan
     python benchmarks/gan_step.py --zoo-settings fp32 jit bf16 jit+bf16
     python benchmarks/gan_step.py --check-losses 20 --zoo-settings fp32 jit bf16 jit+bf16
     python benchmarks/gan_step.py --quick       # 32 px, ngf 8: checks that it runs
 
-Goal: ratio zoo/plain of at least 1.2.
+Goal: ratio zoo/plain of at least 1.2, for each model.
 
 Measured here (2 shared AVX2 cores, no AVX-512, so no native bfloat16;
 128 px, 5-7 repeats of 5 steps, under load): fp32 0.86-0.94, jit 0.90,
@@ -56,7 +65,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from zoo.gan import patchgan_discriminator, unet_generator  # noqa: E402
+from zoo.gan import patchgan_discriminator, resnet_generator, unet_generator  # noqa: E402
+from zoo.gan.cyclegan_training import CycleGANConfig, build_cyclegan  # noqa: E402
 from zoo.gan.pix2pix import TRAIN_METRICS  # noqa: E402
 from zoo.gan.training import Pix2PixConfig, build_pix2pix  # noqa: E402
 from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
@@ -66,6 +76,7 @@ SETTINGS = {"fp32": (False, False), "jit": (True, False), "bf16": (False, True),
             "jit+bf16": (True, True)}
 SEED = 1337
 LAMBDA = 100  # the tutorial's weight of the L1 term
+CYCLE_LAMBDA = 10  # the CycleGAN paper's weight of the cycle losses
 
 
 def image_batches(count: int, image_size: int, batch: int):
@@ -141,6 +152,67 @@ def plain_step(image_size: int, ngf: int):
     return train_step
 
 
+def cyclegan_zoo_step(image_size: int, ngf: int, first_batch):
+    """zoo's CycleGAN (9 blocks, as the paper at 256 px) and its loop step."""
+    config = CycleGANConfig(image_size=image_size, n_blocks=9, ngf=ngf, ndf=ngf)
+    keras.utils.set_random_seed(SEED)
+    model = build_cyclegan(config, steps_per_epoch=1000)
+    strategy = tf.distribute.get_strategy()
+    prepare_for_steps(model, first_batch, strategy)
+    return build_step(model, strategy, model.train_step)
+
+
+def cyclegan_plain_step(image_size: int, ngf: int):
+    """The TensorFlow CycleGAN tutorial's step, with the paper's losses, over
+    zoo's networks."""
+    keras.utils.set_random_seed(SEED)
+    generator_g = resnet_generator(9, ngf=ngf, image_size=image_size)
+    generator_f = resnet_generator(9, ngf=ngf, image_size=image_size)
+    discriminator_x = patchgan_discriminator(3, ndf=ngf, norm="instance")
+    discriminator_y = patchgan_discriminator(3, ndf=ngf, norm="instance")
+    optimizers = [keras.optimizers.Adam(2e-4, beta_1=0.5) for _ in range(4)]
+    mse = keras.losses.MeanSquaredError()
+
+    def generator_loss(generated):
+        return mse(tf.ones_like(generated), generated)
+
+    def discriminator_loss(real, generated):
+        return 0.5 * (mse(tf.ones_like(real), real) + mse(tf.zeros_like(generated), generated))
+
+    def l1(a, b):
+        return tf.reduce_mean(tf.abs(a - b))
+
+    @tf.function
+    def train_step(real_x, real_y):
+        with tf.GradientTape(persistent=True) as tape:
+            fake_y = generator_g(real_x, training=True)
+            cycled_x = generator_f(fake_y, training=True)
+            fake_x = generator_f(real_y, training=True)
+            cycled_y = generator_g(fake_x, training=True)
+            same_x = generator_f(real_x, training=True)
+            same_y = generator_g(real_y, training=True)
+            disc_real_x = discriminator_x(real_x, training=True)
+            disc_real_y = discriminator_y(real_y, training=True)
+            disc_fake_x = discriminator_x(fake_x, training=True)
+            disc_fake_y = discriminator_y(fake_y, training=True)
+            total_cycle = CYCLE_LAMBDA * (l1(real_x, cycled_x) + l1(real_y, cycled_y))
+            total_g = generator_loss(disc_fake_y) + total_cycle + \
+                0.5 * CYCLE_LAMBDA * l1(real_y, same_y)
+            total_f = generator_loss(disc_fake_x) + total_cycle + \
+                0.5 * CYCLE_LAMBDA * l1(real_x, same_x)
+            disc_x = discriminator_loss(disc_real_x, disc_fake_x)
+            disc_y = discriminator_loss(disc_real_y, disc_fake_y)
+        for loss, network, optimizer in ((total_g, generator_g, optimizers[0]),
+                                         (total_f, generator_f, optimizers[1]),
+                                         (disc_x, discriminator_x, optimizers[2]),
+                                         (disc_y, discriminator_y, optimizers[3])):
+            variables = network.trainable_variables
+            optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return total_g, disc_x
+
+    return train_step
+
+
 def steps_per_second(run, steps: int) -> float:
     start = time.perf_counter()
     for _ in range(steps):
@@ -179,6 +251,28 @@ def benchmark(args) -> None:
     print("goal: zoo/plain >= 1.2")
 
 
+def benchmark_cyclegan(args) -> None:
+    a, b = image_batches(1, args.image_size, 1)[0]
+    scaled = (tf.cast(a, tf.float32) / 127.5 - 1.0, tf.cast(b, tf.float32) / 127.5 - 1.0)
+    plain = cyclegan_plain_step(args.image_size, args.ngf)
+    zoo = cyclegan_zoo_step(args.image_size, args.ngf, (a, b))
+    runners = {"plain": lambda: plain(*scaled), "zoo": lambda: zoo((a, b))}
+    for run in runners.values():
+        for _ in range(2):
+            steps_per_second(run, 1)
+    rates = {"plain": [], "zoo": []}
+    for _ in range(args.repeats):
+        for name in ("plain", "zoo"):
+            rates[name].append(steps_per_second(runners[name], args.steps))
+    ratios = [z / p for z, p in zip(rates["zoo"], rates["plain"])]
+    print(f"CycleGAN at {args.image_size} px, batch 1, resnet9, ngf=ndf={args.ngf}: "
+          f"{args.repeats} x {args.steps} steps per side ({os.cpu_count()} CPUs)")
+    print(f"cyclegan ratio zoo/plain: {statistics.median(ratios):.2f}  "
+          f"(zoo {statistics.median(rates['zoo']):.3f} steps/s, "
+          f"plain {statistics.median(rates['plain']):.3f} steps/s)", flush=True)
+    print("goal: zoo/plain >= 1.2")
+
+
 def check_losses(args) -> None:
     """Each setting's per-step losses against fp32's, from the same weights and data."""
     batches = image_batches(args.check_losses, args.image_size, 1)
@@ -209,7 +303,10 @@ def main(argv=None):
     parser.add_argument("--ngf", type=int, default=64, help="first-block filters of G and D")
     parser.add_argument("--steps", type=int, default=5, help="steps per timed block")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--zoo-settings", nargs="+", default=["fp32"], choices=list(SETTINGS))
+    parser.add_argument("--models", nargs="+", default=["pix2pix", "cyclegan"],
+                        choices=["pix2pix", "cyclegan"])
+    parser.add_argument("--zoo-settings", nargs="+", default=["fp32"], choices=list(SETTINGS),
+                        help="Pix2Pix only")
     parser.add_argument("--check-losses", type=int, default=0, metavar="N",
                         help="compare N steps' losses with fp32's instead of timing")
     parser.add_argument("--no-dropout", action="store_true",
@@ -225,8 +322,11 @@ def main(argv=None):
                      f"Received: --steps {args.steps} --repeats {args.repeats}")
     if args.check_losses:
         check_losses(args)
-    else:
+        return
+    if "pix2pix" in args.models:
         benchmark(args)
+    if "cyclegan" in args.models:
+        benchmark_cyclegan(args)
 
 
 if __name__ == "__main__":

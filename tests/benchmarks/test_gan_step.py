@@ -25,6 +25,10 @@ def test_quick_mode_prints_a_positive_ratio_and_both_rates(capsys):
     assert line, out
     ratio, zoo_rate, plain_rate = (float(value) for value in line.groups())
     assert ratio > 0 and zoo_rate > 0 and plain_rate > 0
+    line = re.search(r"^cyclegan ratio zoo/plain: (\S+)  \(zoo (\S+) steps/s, "
+                     r"plain (\S+) steps/s\)$", out, re.MULTILINE)
+    assert line, out
+    assert all(float(value) > 0 for value in line.groups())
 
 
 def test_steps_below_one_are_refused_by_name(capsys):
