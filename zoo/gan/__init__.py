@@ -2,7 +2,7 @@
 
     layers.py       initialisers and batch/instance norm with the reference's settings
     unet.py         unet_generator: the Pix2Pix U-Net
-    resnet.py       resnet_generator: the CycleGAN ResNet generator
+    resnet.py       resnet_generator: the CycleGAN ResNet generator; with_image_size
     padding.py      reflection_padding: built-in Keras layers only, so saved models load anywhere
     patchgan.py     patchgan_discriminator: the 70x70 PatchGAN
     losses.py       AdversarialLoss: vanilla or least-squares GAN loss
@@ -17,6 +17,7 @@
     training.py     train_pix2pix: resumable training through zoo's loop
     cyclegan.py     CycleGAN: the model and its train and test steps
     cyclegan_training.py  train_cyclegan: resumable training, epochs as long as the larger domain
+    upper_bound.py  train_paired_generator: the paired upper bound CycleGAN is scored against
     run_setup.py    what both training functions do around the shared loop
     inference.py    translate (any size, tiles), uint8_model, with_image_statistics,
                     export_saved_model
@@ -34,6 +35,9 @@ _LAZY = {
     "Pix2Pix": "zoo.gan.pix2pix",
     "patchgan_discriminator": "zoo.gan.patchgan",
     "resnet_generator": "zoo.gan.resnet",
+    "with_image_size": "zoo.gan.resnet",
+    "train_cyclegan": "zoo.gan.cyclegan_training",
+    "train_pix2pix": "zoo.gan.training",
     "unet_depth": "zoo.gan.unet",
     "unet_generator": "zoo.gan.unet",
     "downsampling_factor": "zoo.gan.inference",
