@@ -707,3 +707,15 @@ def test_ui_starts_and_answers(store, tmp_path):
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
         log.close()
+
+
+def test_open_ui_command_shows_a_store_here_by_its_relative_path(tmp_path, monkeypatch):
+    from zoo.tracking import open_ui_command
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert open_ui_command() == "zoo ui --tracking-uri sqlite:///mlflow.db"
+    elsewhere = tmp_path.parent / "other.db"
+    assert open_ui_command(f"sqlite:///{elsewhere}") == \
+        f"zoo ui --tracking-uri sqlite:///{elsewhere}"
+    assert open_ui_command("http://127.0.0.1:5005") == "zoo ui --tracking-uri http://127.0.0.1:5005"

@@ -41,7 +41,7 @@ from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, regist
 from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable, tracked_run
 from zoo.tracking.spool import MetricSpool, flush_spool
 from zoo.tracking.store import resolve_tracking_uri
-from zoo.tracking.ui import add_ui_command
+from zoo.tracking.ui import add_ui_command, open_ui_command
 
 # Public name -> module that defines it, imported on first access.
 _LAZY = {"MlflowMetricsCallback": "zoo.tracking.callback"}
@@ -56,6 +56,7 @@ __all__ = [
     "RunTerminated",
     "TrackingError",
     "add_ui_command",
+    "open_ui_command",
     "close_stale_run",
     "flatten_config",
     "flush_spool",

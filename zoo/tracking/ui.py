@@ -53,6 +53,22 @@ def add_ui_command(subparsers) -> None:
     ui.set_defaults(func=run_ui)
 
 
+def open_ui_command(tracking_uri: str | None = None) -> str:
+    """How to open the MLflow UI on a store, as one would type it here: a
+    SQLite store under the current folder is given by its relative path
+    (`zoo ui --tracking-uri sqlite:///mlflow.db`), so the line reads the same
+    on every machine.
+
+    Args:
+        tracking_uri: the store; None for the default (resolve_tracking_uri).
+    """
+    uri = resolve_tracking_uri(tracking_uri)
+    here = f"sqlite:///{os.getcwd()}{os.sep}"
+    if uri.startswith(here):
+        uri = "sqlite:///" + uri[len(here):]
+    return f"zoo ui --tracking-uri {uri}"
+
+
 def ui_command(tracking_uri: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> list[str]:
     """The command line that starts the MLflow UI on a store.
 
