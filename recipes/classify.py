@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -42,6 +41,7 @@ from zoo.arguments import (  # noqa: E402
     check_weights,
     exit_on_bad_arguments,
 )
+from zoo.text import slug  # noqa: E402
 
 if TYPE_CHECKING:
     from zoo.training import TrainConfig
@@ -153,10 +153,6 @@ def make_config(args, weights) -> TrainConfig:
             fine_tune_epochs=total, min_epochs=total // 2,
             fine_tune_learning_rate=args.learning_rate, warmup_epochs=0.0)
     return config
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
 
 
 def main(argv=None):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -41,6 +40,8 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "cyclegan"
 GENERATORS = {"resnet9": 9, "resnet6": 6}
@@ -51,7 +52,6 @@ DEFAULTS = SimpleNamespace(data="rgb2bgr", image_size=64, generator="resnet6", n
                            seed=1337)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 8
-FID_CHOICES = ("auto", "inception", "none")
 MODEL_ROW = "CycleGAN"
 DIRECTION_NAMES = {"AtoB": "A -> B", "BtoA": "B -> A"}
 
@@ -82,7 +82,7 @@ def parse_args(argv=None):
     parser.add_argument("--upper-bound", choices=["paired", "none"], default="paired",
                         help="where the true mapping is known, also train the same generator "
                              "on the true pairs with the same budget, to compare")
-    parser.add_argument("--fid", choices=FID_CHOICES, default="auto",
+    parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
                         help="FID/KID on InceptionV3 features: auto (when its ImageNet "
                              "weights can be had), inception, or none")
     parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
@@ -128,10 +128,6 @@ def check_arguments(args) -> None:
     check_number("--lambda-identity", args.lambda_identity, 0)
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
-
-
 def make_config(args):
     from zoo.gan.cyclegan_training import CycleGANConfig
 
@@ -141,23 +137,6 @@ def make_config(args):
         batch_size=args.batch_size, lambda_identity=args.lambda_identity, seed=args.seed,
         jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
         strategy=args.strategy)
-
-
-def fid_extractor(choice: str):
-    """The FID/KID feature extractor, or None with the reason printed."""
-    if choice == "none":
-        return None
-    from zoo.gan.distribution import inception_extractor
-
-    try:
-        return inception_extractor()
-    except zoo.WeightsUnavailableError as exc:
-        if choice == "inception":
-            raise
-        reason = (str(exc).strip().splitlines() or ["unavailable"])[0]
-        print(f"[fid] FID and KID are skipped: {reason} On a machine with internet, "
-              f"`zoo weights fetch inception_v3` gets them; --fid none skips this message.")
-        return None
 
 
 def true_mappings(source: str):
@@ -251,7 +230,7 @@ def main(argv=None):
                 spool.log_metrics(epoch_metrics(logs), step=epoch)
                 reports.CycleSamples(samples_a, samples_b, _translator(model.generator_ab),
                                      _translator(model.generator_ba), output / "samples",
-                                     EpochImages(steps, mlflow))(epoch)
+                                     reports.EpochImageLog(steps, mlflow))(epoch)
 
             # 4. Train, then the paired upper bound with the same budget.
             result = train(on_epoch_end=on_epoch_end, extra_state={"run_id": run_id})
@@ -280,7 +259,7 @@ def main(argv=None):
 
             # 6. Held-out scores of the generators as saved: against the true
             #    mapping where it is known, beside identity and the upper bound.
-            extractor = fid_extractor(args.fid)
+            extractor = extractor_for(args.fid)
             tables, all_rows = [], {}
             for direction, images in (("AtoB", data.test_a), ("BtoA", data.test_b)):
                 if truth[direction] is None:
@@ -348,17 +327,6 @@ def main(argv=None):
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return SimpleNamespace(result=result, upper=upper, rows=all_rows, output=output,
                            run_id=run_id)
-
-
-class EpochImages:
-    """`mlflow.log_image` for the per-epoch grids, given up once the server is gone."""
-
-    def __init__(self, steps, mlflow):
-        self.steps, self.mlflow = steps, mlflow
-
-    def __call__(self, image, key, step):
-        self.steps(f"sample grid of epoch {step + 1}", self.mlflow.log_image, image, key=key,
-                   step=step)
 
 
 def _translator(generator):

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -39,6 +38,8 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "pix2pix"
 # About ten minutes on a 2-core CPU for the default embedded run, baseline
@@ -47,7 +48,6 @@ DEFAULTS = SimpleNamespace(data="edges2photos", image_size=64, epochs=4, decay_e
                            batch_size=1, seed=1337)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 16
-FID_CHOICES = ("auto", "inception", "none")
 
 
 def parse_args(argv=None):
@@ -74,7 +74,7 @@ def parse_args(argv=None):
                              "deterministic: inference mode")
     parser.add_argument("--baseline", choices=["l1", "none"], default="l1",
                         help="also train the L1-only U-Net with the same budget, to compare")
-    parser.add_argument("--fid", choices=FID_CHOICES, default="auto",
+    parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
                         help="FID/KID on InceptionV3 features: auto (when its ImageNet "
                              "weights can be had), inception, or none")
     parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
@@ -118,10 +118,6 @@ def check_arguments(args) -> None:
     check_number("--ngf", args.ngf, 1)
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-60:] or "data"
-
-
 def make_config(args, adversarial: bool = True):
     from zoo.gan.training import Pix2PixConfig
 
@@ -132,23 +128,6 @@ def make_config(args, adversarial: bool = True):
         test_mode=args.test_mode, adversarial=adversarial, seed=args.seed,
         jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
         strategy=args.strategy)
-
-
-def fid_extractor(choice: str):
-    """The FID/KID feature extractor, or None with the reason printed."""
-    if choice == "none":
-        return None
-    from zoo.gan.distribution import inception_extractor
-
-    try:
-        return inception_extractor()
-    except zoo.WeightsUnavailableError as exc:
-        if choice == "inception":
-            raise
-        reason = (str(exc).strip().splitlines() or ["unavailable"])[0]
-        print(f"[fid] FID and KID are skipped: {reason} On a machine with internet, "
-              f"`zoo weights fetch inception_v3` gets them; --fid none skips this message.")
-        return None
 
 
 def main(argv=None):
@@ -248,7 +227,7 @@ def main(argv=None):
         # Files and tags the server cannot take wait in the spool with the metrics.
         steps = BestEffort(spool)
         try:
-            sample_log = EpochImages(steps, mlflow)
+            sample_log = reports.EpochImageLog(steps, mlflow)
 
             def on_epoch_end(epoch, logs, model):
                 spool.log_metrics(epoch_metrics(logs), step=epoch)
@@ -277,7 +256,7 @@ def main(argv=None):
 
             # 6. Held-out scores beside the baselines, of the generators as saved
             #    (what `zoo translate` gives).
-            extractor = fid_extractor(args.fid)
+            extractor = extractor_for(args.fid)
             rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
             if baseline is not None:
                 rows["L1-only U-Net"] = paired_scores(
@@ -327,17 +306,6 @@ def main(argv=None):
     print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
     return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=output,
                            run_id=run_id)
-
-
-class EpochImages:
-    """`mlflow.log_image` for the per-epoch grids, given up once the server is gone."""
-
-    def __init__(self, steps, mlflow):
-        self.steps, self.mlflow = steps, mlflow
-
-    def __call__(self, image, key, step):
-        self.steps(f"sample grid of epoch {step + 1}", self.mlflow.log_image, image, key=key,
-                   step=step)
 
 
 def _page_rows(pairs, translate) -> list:

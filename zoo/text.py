@@ -1,4 +1,5 @@
-"""Plain-text tables for the terminal and for logs: one formatter for all of zoo.
+"""Plain text for the terminal, logs and file names: one table formatter for
+all of zoo, and `slug` for names made of user input.
 
     >>> print(format_table([["resnet50", 224], ["vgg16", 224]], ["name", "size"]))
     name      size
@@ -9,7 +10,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+
+
+def slug(text: str, length: int = 60) -> str:
+    """A name safe in file paths and run names: runs of other characters
+    become "_", and the last `length` characters are kept (a long path's end
+    says most about it)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("_")[-length:] or "data"
 
 
 def format_table(rows: Sequence[Sequence], headers: Sequence[str] | None = None, *,

@@ -36,6 +36,32 @@ INCEPTION = "inception_v3"
 INCEPTION_SIZE = 299
 
 
+EXTRACTOR_CHOICES = ("auto", "inception", "none")
+
+
+def extractor_for(choice: str):
+    """The FID/KID extractor a recipe's `--fid` asks for, or None.
+
+    Args:
+        choice: "none"; "inception" (InceptionV3 with ImageNet weights, an
+            error when they cannot be had); or "auto" (the same, or None with
+            the reason printed when the weights cannot be had).
+    """
+    if choice == "none":
+        return None
+    from zoo.errors import WeightsUnavailableError
+
+    try:
+        return inception_extractor()
+    except WeightsUnavailableError as exc:
+        if choice == "inception":
+            raise
+        reason = (str(exc).strip().splitlines() or ["unavailable"])[0]
+        print(f"[fid] FID and KID are skipped: {reason} On a machine with internet, "
+              f"`zoo weights fetch inception_v3` gets them; --fid none skips this message.")
+        return None
+
+
 def inception_extractor(weights="imagenet", batch_size: int = 32) -> Extractor:
     """InceptionV3 pooled features (2048 wide) of images resized to 299x299.
 

@@ -80,6 +80,19 @@ class CycleSamples(EpochSamples):
                             self.targets, fake_a, np.asarray(self.translate(fake_a))])
 
 
+class EpochImageLog:
+    """`log_image(image, key, step)` for the per-epoch grids, through a run's
+    `zoo.tracking.offline.BestEffort`, so a tracking server that is gone
+    costs the grid, never the run."""
+
+    def __init__(self, steps, mlflow):
+        self.steps, self.mlflow = steps, mlflow
+
+    def __call__(self, image, key, step):
+        self.steps(f"sample grid of epoch {step + 1}", self.mlflow.log_image, image, key=key,
+                   step=step)
+
+
 def score_metrics(rows: Mapping[str, Mapping], model_row: str, split: str = "test") -> dict:
     """The final scores as metrics: the model's as `test/psnr`..., each
     baseline's as `test/<baseline>_psnr`... (e.g. `test/input_psnr`)."""
