@@ -39,8 +39,12 @@ def test_reads_the_quick_switch_and_ends_with_the_way_to_the_ui(path):
     code = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
     assert "ZOO_NOTEBOOK_QUICK" in code[0], "the first code cell must read ZOO_NOTEBOOK_QUICK"
     assert "RESULTS" in "".join(code), "the tests read the notebook's RESULTS dict"
-    tail = "".join("".join(cell["source"]) for cell in notebook["cells"][-2:])
-    assert "zoo ui" in tail, "the notebook ends by saying where to see its runs (zoo ui)"
+    last = notebook["cells"][-1]
+    printed = "".join(out.get("text", "") if isinstance(out.get("text", ""), str)
+                      else "".join(out["text"]) for out in last.get("outputs", []))
+    assert "open_ui_command" in "".join(last["source"]) and \
+        printed.startswith("zoo ui --tracking-uri "), \
+        "the notebook ends by printing where to see its runs (zoo.tracking.open_ui_command())"
 
 
 def test_the_readme_links_every_notebook():
