@@ -1,6 +1,5 @@
 """recipes/classify.py end to end on a tiny setting, and what it leaves in MLflow."""
 
-import importlib.util
 import json
 import os
 import signal
@@ -17,21 +16,6 @@ TINY = ["--backbone", "mobilenet_v3_small", "--image-size", "32", "--epochs", "2
         "--fine-tune-epochs", "1", "--batch-size", "64", "--weights", "none"]
 
 
-def _load_recipe():
-    spec = importlib.util.spec_from_file_location("classify_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    return tmp_path
-
-
 def _client(uri):
     import mlflow
 
@@ -39,9 +23,9 @@ def _client(uri):
     return mlflow.MlflowClient(uri)
 
 
-def test_classify_records_a_complete_run(workdir, capsys):
+def test_classify_records_a_complete_run(workdir, capsys, load_recipe):
     uri = f"sqlite:///{workdir}/mlflow.db"
-    _load_recipe().main(TINY + ["--tracking-uri", uri, "--register", "digits_clf"])
+    load_recipe("classify").main(TINY + ["--tracking-uri", uri, "--register", "digits_clf"])
     out = capsys.readouterr().out
     assert "Test accuracy:" in out and "MLflow run:" in out and "zoo ui" in out
     assert "majority class (" in out and "logistic regression on 8x8x3 pixels" in out
@@ -128,12 +112,13 @@ def test_killed_run_resumes_into_the_same_mlflow_run(workdir):
 
 
 @pytest.mark.slow
-def test_faces_from_scratch_with_the_default_flags_beats_its_baselines(workdir, capsys):
+def test_faces_from_scratch_with_the_default_flags_beats_its_baselines(
+        workdir, capsys, load_recipe):
     """Offline, ImageNet weights cannot be had, so `--data faces` trains
     mobilenet_v3_small from scratch on 120 images (4 steps an epoch). Before
     precise BN its inference-mode predictions were one class (test 0.500)."""
     uri = f"sqlite:///{workdir}/mlflow.db"
-    result = _load_recipe().main(["--data", "faces", "--tracking-uri", uri])
+    result = load_recipe("classify").main(["--data", "faces", "--tracking-uri", uri])
     out = capsys.readouterr().out
     accuracy = float(out.split("Test accuracy: ")[1].split()[0])
     assert accuracy >= 0.85, out[-3000:]

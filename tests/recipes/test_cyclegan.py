@@ -1,7 +1,6 @@
 """recipes/cyclegan.py end to end on the embedded domains and on a folder,
 and what it leaves on disk, in MLflow and for `zoo translate`."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,8 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RECIPE = os.path.join(REPO, "recipes", "cyclegan.py")
 TINY = ["--image-size", "24", "--epochs", "1", "--decay-epochs", "0", "--ngf", "4",
         "--fid", "none"]
 # Loads both saved generators where zoo cannot be imported, and runs them.
@@ -32,23 +29,8 @@ PLAIN_KERAS = textwrap.dedent(
 )
 
 
-def _load_recipe():
-    spec = importlib.util.spec_from_file_location("cyclegan_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("ZOO_DATA_CACHE", str(tmp_path / "cache"))
-    return tmp_path
-
-
 @pytest.mark.slow
-def test_cyclegan_on_embedded_domains_records_a_complete_run(workdir, capsys):
+def test_cyclegan_on_embedded_domains_records_a_complete_run(workdir, capsys, load_recipe):
     import keras
     import mlflow
     import tensorflow as tf
@@ -56,7 +38,7 @@ def test_cyclegan_on_embedded_domains_records_a_complete_run(workdir, capsys):
     from zoo import cli
 
     uri = f"sqlite:///{workdir}/mlflow.db"
-    result = _load_recipe().main(TINY + ["--tracking-uri", uri, "--register", "swap"])
+    result = load_recipe("cyclegan").main(TINY + ["--tracking-uri", uri, "--register", "swap"])
     out = capsys.readouterr().out
     for words in ("A -> B, against the true mapping", "B -> A, against the true mapping",
                   "identity", "CycleGAN", "paired (upper bound)", "--direction AtoB|BtoA"):
@@ -113,15 +95,15 @@ def test_cyclegan_on_embedded_domains_records_a_complete_run(workdir, capsys):
 
 
 @pytest.mark.slow
-def test_cyclegan_on_folders_without_a_true_mapping(workdir, capsys):
+def test_cyclegan_on_folders_without_a_true_mapping(workdir, capsys, load_recipe):
     rng = np.random.default_rng(1)
     for folder in ("trainA", "trainB", "testA", "testB"):
         (workdir / "domains" / folder).mkdir(parents=True)
         for index in range(3):
             Image.fromarray(rng.integers(0, 256, (30, 30, 3), dtype=np.uint8)).save(
                 workdir / "domains" / folder / f"{index}.png")
-    result = _load_recipe().main(TINY + ["--data", str(workdir / "domains"),
-                                         "--tracking-uri", f"sqlite:///{workdir}/m.db"])
+    result = load_recipe("cyclegan").main(TINY + ["--data", str(workdir / "domains"),
+                                                  "--tracking-uri", f"sqlite:///{workdir}/m.db"])
     out = capsys.readouterr().out
     assert "No true mapping is known for this data" in out
     assert result.rows == {} and result.upper == {}
@@ -130,8 +112,8 @@ def test_cyclegan_on_folders_without_a_true_mapping(workdir, capsys):
     assert sorted(p.name for p in (result.output / "samples").iterdir()) == ["epoch-0001.png"]
 
 
-def test_bad_arguments_exit_2_before_any_work(capsys):
-    recipe = _load_recipe()
+def test_bad_arguments_exit_2_before_any_work(capsys, load_recipe):
+    recipe = load_recipe("cyclegan")
     for argv, words in ((["--image-size", "30"], "multiple of 4"),
                         (["--image-size", "20"], "--image-size"),
                         (["--data", "no/such/folder"], "not a folder"),

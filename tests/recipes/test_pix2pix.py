@@ -1,25 +1,14 @@
 """recipes/pix2pix.py end to end on a tiny folder of pairs, and what it
 leaves on disk and in MLflow."""
 
-import importlib.util
 import json
-import os
 
 import numpy as np
 import pytest
 from PIL import Image
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RECIPE = os.path.join(REPO, "recipes", "pix2pix.py")
 TINY = ["--image-size", "32", "--epochs", "1", "--decay-epochs", "1", "--ngf", "4",
         "--fid", "none"]
-
-
-def _load_recipe():
-    spec = importlib.util.spec_from_file_location("pix2pix_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _pairs_folder(root, count=10, size=32):
@@ -32,21 +21,13 @@ def _pairs_folder(root, count=10, size=32):
     return root
 
 
-@pytest.fixture
-def workdir(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setenv("ZOO_DATA_CACHE", str(tmp_path / "cache"))
-    return tmp_path
-
-
 @pytest.mark.slow
-def test_pix2pix_records_a_complete_run(workdir, capsys):
+def test_pix2pix_records_a_complete_run(workdir, capsys, load_recipe):
     import mlflow
 
     uri = f"sqlite:///{workdir}/mlflow.db"
     data = _pairs_folder(workdir / "pairs")
-    result = _load_recipe().main(TINY + ["--data", str(data), "--tracking-uri", uri,
+    result = load_recipe("pix2pix").main(TINY + ["--data", str(data), "--tracking-uri", uri,
                                          "--register", "flipper"])
     out = capsys.readouterr().out
     assert "Held-out pairs" in out and "input (identity)" in out and "L1-only U-Net" in out
@@ -90,8 +71,8 @@ def test_pix2pix_records_a_complete_run(workdir, capsys):
     assert "uint8" in str(signature.inputs) and "uint8" in str(signature.outputs)
 
 
-def test_bad_arguments_exit_2_before_any_work(capsys):
-    recipe = _load_recipe()
+def test_bad_arguments_exit_2_before_any_work(capsys, load_recipe):
+    recipe = load_recipe("pix2pix")
     for argv, words in ((["--image-size", "100"], "power of two"),
                         (["--image-size", "16"], "--image-size"),
                         (["--data", "tfds:facades"], "TFDS has no paired-image format"),

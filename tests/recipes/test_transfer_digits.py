@@ -1,21 +1,12 @@
 """recipes/transfer_digits.py on a tiny setting: it runs and logs every run."""
 
-import importlib.util
-import os
-
 import pytest
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-RECIPE = os.path.join(REPO, "recipes", "transfer_digits.py")
 
 
 @pytest.mark.slow
-def test_transfer_digits_runs_and_logs(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("ZOO_CACHE_DIR", str(tmp_path / "cache"))
-    spec = importlib.util.spec_from_file_location("transfer_digits_recipe", RECIPE)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+def test_transfer_digits_runs_and_logs(workdir, load_recipe, capsys):
+    tmp_path = workdir
+    module = load_recipe("transfer_digits")
     uri = f"sqlite:///{tmp_path}/mlflow.db"
     transfer, scratch = module.main(["--pretrain-epochs", "1", "--epochs", "3", "--repeats", "1",
                                      "--per-class", "5", "--tracking-uri", uri])
