@@ -221,27 +221,50 @@ def steps_per_second(run, steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def benchmark(args) -> None:
-    a, b = image_batches(1, args.image_size, 1)[0]
-    scaled = (tf.cast(a, tf.float32) / 127.5 - 1.0, tf.cast(b, tf.float32) / 127.5 - 1.0)
-    plain = plain_step(args.image_size, args.ngf)
-    runners = {"plain": lambda: plain(*scaled)}
-    for setting in args.zoo_settings:
-        _, step = zoo_step(setting, args.image_size, args.ngf, (a, b))
-        runners[setting] = lambda step=step: step((a, b))
-    for run in runners.values():
-        for _ in range(2):  # tracing, compiling, first-touch allocations
+def one_batch(image_size: int):
+    """One (A, B) uint8 batch, and the same scaled to [-1, 1] as the tutorials'
+    input pipelines hand it to their plain steps."""
+    a, b = image_batches(1, image_size, 1)[0]
+    return (a, b), (tf.cast(a, tf.float32) / 127.5 - 1.0, tf.cast(b, tf.float32) / 127.5 - 1.0)
+
+
+def side_by_side(plain, zoo_runs: dict, steps: int, repeats: int):
+    """Time the plain step against each zoo step in alternating blocks.
+
+    Every step is first called twice untimed (tracing, compiling, first-touch
+    allocations). Then, `repeats` times, each zoo step's block follows a
+    plain block of its own, and the ratio is that pair's.
+
+    Returns:
+        (plain rates, {name: zoo rates}, {name: ratios zoo/plain}), lists of
+        steps/s over the repeats.
+    """
+    for run in (plain, *zoo_runs.values()):
+        for _ in range(2):
             steps_per_second(run, 1)
-    rates = {name: [] for name in runners}
-    ratios = {setting: [] for setting in args.zoo_settings}
-    for _ in range(args.repeats):
-        for setting in args.zoo_settings:
-            plain_rate = steps_per_second(runners["plain"], args.steps)
-            zoo_rate = steps_per_second(runners[setting], args.steps)
-            rates["plain"].append(plain_rate)
-            rates[setting].append(zoo_rate)
-            ratios[setting].append(zoo_rate / plain_rate)
-    plain_median = statistics.median(rates["plain"])
+    plain_rates = []
+    rates = {name: [] for name in zoo_runs}
+    ratios = {name: [] for name in zoo_runs}
+    for _ in range(repeats):
+        for name, run in zoo_runs.items():
+            plain_rate = steps_per_second(plain, steps)
+            zoo_rate = steps_per_second(run, steps)
+            plain_rates.append(plain_rate)
+            rates[name].append(zoo_rate)
+            ratios[name].append(zoo_rate / plain_rate)
+    return plain_rates, rates, ratios
+
+
+def benchmark(args) -> None:
+    batch, scaled = one_batch(args.image_size)
+    plain = plain_step(args.image_size, args.ngf)
+    runners = {}
+    for setting in args.zoo_settings:
+        _, step = zoo_step(setting, args.image_size, args.ngf, batch)
+        runners[setting] = lambda step=step: step(batch)
+    plain_rates, rates, ratios = side_by_side(lambda: plain(*scaled), runners, args.steps,
+                                              args.repeats)
+    plain_median = statistics.median(plain_rates)
     print(f"Pix2Pix at {args.image_size} px, batch 1, ngf=ndf={args.ngf}: "
           f"{args.repeats} x {args.steps} steps per side ({os.cpu_count()} CPUs)")
     for setting in args.zoo_settings:
@@ -252,24 +275,17 @@ def benchmark(args) -> None:
 
 
 def benchmark_cyclegan(args) -> None:
-    a, b = image_batches(1, args.image_size, 1)[0]
-    scaled = (tf.cast(a, tf.float32) / 127.5 - 1.0, tf.cast(b, tf.float32) / 127.5 - 1.0)
+    batch, scaled = one_batch(args.image_size)
     plain = cyclegan_plain_step(args.image_size, args.ngf)
-    zoo = cyclegan_zoo_step(args.image_size, args.ngf, (a, b))
-    runners = {"plain": lambda: plain(*scaled), "zoo": lambda: zoo((a, b))}
-    for run in runners.values():
-        for _ in range(2):
-            steps_per_second(run, 1)
-    rates = {"plain": [], "zoo": []}
-    for _ in range(args.repeats):
-        for name in ("plain", "zoo"):
-            rates[name].append(steps_per_second(runners[name], args.steps))
-    ratios = [z / p for z, p in zip(rates["zoo"], rates["plain"])]
+    zoo = cyclegan_zoo_step(args.image_size, args.ngf, batch)
+    plain_rates, rates, ratios = side_by_side(lambda: plain(*scaled),
+                                              {"zoo": lambda: zoo(batch)}, args.steps,
+                                              args.repeats)
     print(f"CycleGAN at {args.image_size} px, batch 1, resnet9, ngf=ndf={args.ngf}: "
           f"{args.repeats} x {args.steps} steps per side ({os.cpu_count()} CPUs)")
-    print(f"cyclegan ratio zoo/plain: {statistics.median(ratios):.2f}  "
+    print(f"cyclegan ratio zoo/plain: {statistics.median(ratios['zoo']):.2f}  "
           f"(zoo {statistics.median(rates['zoo']):.3f} steps/s, "
-          f"plain {statistics.median(rates['plain']):.3f} steps/s)", flush=True)
+          f"plain {statistics.median(plain_rates):.3f} steps/s)", flush=True)
     print("goal: zoo/plain >= 1.2")
 
 
