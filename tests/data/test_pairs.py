@@ -126,6 +126,22 @@ def test_embedded_pairs(name):
     assert sum(1 for _ in data.test.unbatch()) == 32
 
 
+def test_b_to_a_swaps_every_pair_train_and_test(tmp_path, draw):
+    root = tmp_path / "facades"
+    for split, n in (("train", 3), ("test", 2)):
+        for i in range(n):
+            side_by_side(root / split / f"{i}.png", draw, width=16, height=8)
+    forward = load_pairs(str(root), 8, augment=False, shuffle=False)
+    backward = load_pairs(str(root), 8, augment=False, shuffle=False, direction="BtoA")
+    for split in ("train", "test"):
+        pairs = pairs_of(getattr(backward, split))
+        assert len(pairs) == len(pairs_of(getattr(forward, split)))
+        for a, b in pairs:
+            assert (a == draw.BLUE).all() and (b == draw.RED).all()
+    with pytest.raises(DataError, match="AtoB, BtoA"):
+        load_pairs(str(root), 8, direction="sideways")
+
+
 def test_tfds_pairs_are_explained(tmp_path):
     with pytest.raises(DataError, match="no paired-image format"):
         load_pairs("tfds:cycle_gan/facades", 8)

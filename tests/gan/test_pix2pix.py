@@ -118,3 +118,16 @@ def test_schedule_is_constant_then_decays_linearly_once_per_epoch():
     np.testing.assert_allclose(per_epoch, [2e-4, 2e-4, 2e-4, 1.5e-4, 1e-4, 0.5e-4], rtol=1e-6)
     assert float(schedule(9)) == float(schedule(0))  # steps within an epoch share a rate
     assert float(schedule(1000)) == 0.0
+
+
+def test_config_chooses_the_patchgan_depth_and_rejects_images_too_small_for_it():
+    from zoo.gan.training import Pix2PixConfig, build_pix2pix
+
+    model = build_pix2pix(Pix2PixConfig(image_size=SIZE, ngf=4, ndf=4, n_layers_d=1),
+                          steps_per_epoch=1)
+    # 16x16 patches: 32 -> 16 (stride 2) -> 15 -> 14 (two stride-1 convs).
+    logits = model.discriminator(np.zeros((1, SIZE, SIZE, 6), "float32"))
+    assert tuple(logits.shape) == (1, 14, 14, 1)
+    with pytest.raises(ValueError, match="at least 48"):
+        Pix2PixConfig(image_size=SIZE, n_layers_d=4)
+    assert Pix2PixConfig(image_size=SIZE, n_layers_d=4, adversarial=False).n_layers_d == 4

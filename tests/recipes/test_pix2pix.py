@@ -77,7 +77,10 @@ def test_bad_arguments_exit_2_before_any_work(capsys, load_recipe):
                         (["--image-size", "16"], "--image-size"),
                         (["--data", "tfds:facades"], "TFDS has no paired-image format"),
                         (["--data", "no/such/folder"], "not a folder"),
-                        (["--epochs", "0", "--decay-epochs", "0"], "at least 1 epoch")):
+                        (["--epochs", "0", "--decay-epochs", "0"], "at least 1 epoch"),
+                        (["--direction", "sideways"], "--direction"),
+                        (["--n-layers-d", "0"], "--n-layers-d"),
+                        (["--image-size", "32", "--n-layers-d", "4"], "at least 48 px")):
         with pytest.raises(SystemExit) as exit_info:
             recipe.parse_args(argv)
         assert exit_info.value.code == 2

@@ -43,6 +43,8 @@ DEFAULT_SEED = 1337
 
 # (A path, B path), or (side-by-side path, None).
 PairItem = tuple[str, "str | None"]
+# Which image is the input: the reference code's --direction.
+DIRECTIONS = ("AtoB", "BtoA")
 
 
 class PairedData(collections.namedtuple("PairedData", ["train", "test"])):
@@ -114,7 +116,8 @@ def scan_pairs(root: str) -> PairScan:
 
 def load_pairs(source, image_size, batch_size: int = 1, *, augment: bool = True,
                test_split: float = 0.1, seed: int = DEFAULT_SEED, shuffle: bool = True,
-               memory_budget: int | None = None, cache_dir: str | None = None) -> PairedData:
+               memory_budget: int | None = None, cache_dir: str | None = None,
+               direction: str = "AtoB") -> PairedData:
     """(A, B) image pairs for Pix2Pix, train and test.
 
     Args:
@@ -130,6 +133,8 @@ def load_pairs(source, image_size, batch_size: int = 1, *, augment: bool = True,
         shuffle: reshuffle the training pairs every epoch.
         memory_budget: bytes of decoded pairs kept in memory per split.
         cache_dir: where larger data is cached.
+        direction: "AtoB", or "BtoA" to translate the other way (B is then
+            the input), as the reference code's `--direction`.
 
     Returns:
         PairedData(train, test) of (A, B) uint8 batches; test is never
@@ -138,6 +143,8 @@ def load_pairs(source, image_size, batch_size: int = 1, *, augment: bool = True,
     Raises:
         DataError: the source cannot be used; the message says why.
     """
+    if direction not in DIRECTIONS:
+        raise DataError(f"direction must be one of {', '.join(DIRECTIONS)}, not {direction!r}.")
     size = as_size(image_size)
     kind, ref = resolve_source(source, embedded.EMBEDDED_PAIRS, "pairs")
     if kind == "tfds":
@@ -166,8 +173,15 @@ def load_pairs(source, image_size, batch_size: int = 1, *, augment: bool = True,
         scan.report.log()
 
     jitter = (lambda a, b: gan_augment(a, b, seed=seed)) if augment else None
-    return PairedData(train.batches(batch_size, shuffle=shuffle, seed=seed, augment=jitter),
-                      test.batches(batch_size, shuffle=False, seed=None) if test else None)
+    train = train.batches(batch_size, shuffle=shuffle, seed=seed, augment=jitter)
+    test = test.batches(batch_size, shuffle=False, seed=None) if test else None
+    if direction == "BtoA":
+        train, test = _swapped(train), _swapped(test) if test is not None else None
+    return PairedData(train, test)
+
+
+def _swapped(pairs):
+    return pairs.map(lambda a, b: (b, a))
 
 
 def decode_pair(item: PairItem, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

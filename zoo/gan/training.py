@@ -46,6 +46,8 @@ class Pix2PixConfig(EpochsConfig):
         l1_weight: lambda of the L1 term.
         norm: `"batch"` or `"instance"`.
         ngf, ndf: first-block filters of the generator and discriminator.
+        n_layers_d: the PatchGAN's stride-2 blocks: 3 sees 70x70 patches,
+            1 sees 16x16 (the reference's `--n_layers_D`).
         test_mode: `"paper"` (dropout and batch statistics at test time) or
             `"deterministic"`.
         adversarial: False trains the L1-only baseline (no discriminator).
@@ -67,6 +69,7 @@ class Pix2PixConfig(EpochsConfig):
     norm: str = "batch"
     ngf: int = 64
     ndf: int = 64
+    n_layers_d: int = 3
     test_mode: str = "paper"
     adversarial: bool = True
     augment: bool = True
@@ -83,8 +86,9 @@ class Pix2PixConfig(EpochsConfig):
                 raise ValueError(f"{option} must be one of {', '.join(choices)}. "
                                  f"Received: {option}={value!r}")
         unet_depth(self.image_size)  # a clear error for sizes the U-Net cannot take
-        if self.adversarial and self.image_size < smallest_input():
-            raise ValueError(f"image_size must be at least {smallest_input()} for the PatchGAN "
+        smallest = smallest_input(self.n_layers_d)
+        if self.adversarial and self.image_size < smallest:
+            raise ValueError(f"image_size must be at least {smallest} for the PatchGAN "
                              f"to score one patch. Received: image_size={self.image_size}")
 
 
@@ -142,7 +146,8 @@ class PairEpochs:
 def build_pix2pix(config: Pix2PixConfig, steps_per_epoch: int) -> Pix2Pix:
     """The networks, optimizers and losses of a config, compiled."""
     generator = unet_generator(config.image_size, ngf=config.ngf, norm=config.norm)
-    discriminator = (patchgan_discriminator(6, ndf=config.ndf, norm=config.norm)
+    discriminator = (patchgan_discriminator(6, n_layers=config.n_layers_d, ndf=config.ndf,
+                                            norm=config.norm)
                      if config.adversarial else None)
     model = Pix2Pix(generator, discriminator, test_mode=config.test_mode,
                     adversarial=config.adversarial)
