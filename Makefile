@@ -6,7 +6,9 @@ BIN    := $(VENV)/bin
 # Stamp files record what is installed; editing pyproject.toml reinstalls.
 BASE   := $(VENV)/.zoo-base
 DEV    := $(VENV)/.zoo-dev
-PYTEST_ARGS ?=
+# Two workers (this machine's two cores), each test file on one of them, so a
+# file's module fixtures are built once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: demo test test-all notebooks ui bench gpu lint clean
 
