@@ -38,6 +38,7 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+from zoo.data.pairs import DIRECTIONS  # noqa: E402
 from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
@@ -58,7 +59,7 @@ def parse_args(argv=None):
                         help="a folder of pairs (side-by-side A|B images, or A/ and B/ "
                              "folders, optionally in train/ and test/), or edges2photos / "
                              "gray2color")
-    parser.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB",
+    parser.add_argument("--direction", choices=DIRECTIONS, default="AtoB",
                         help="BtoA translates the other way: B is the input (edges2photos "
                              "BtoA draws edge maps of photos)")
     parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
@@ -126,11 +127,12 @@ def check_arguments(args) -> None:
     check_number("--n-layers-d", args.n_layers_d, 1)
     from zoo.gan.patchgan import smallest_input  # last: it loads TensorFlow
 
-    if smallest_input(args.n_layers_d) > args.image_size:
+    smallest = smallest_input(args.n_layers_d)
+    if smallest > args.image_size:
         raise ArgumentError("--n-layers-d", f"{args.n_layers_d} blocks need images of at least "
-                                            f"{smallest_input(args.n_layers_d)} px; this run's "
-                                            f"--image-size is {args.image_size}. Use fewer "
-                                            f"blocks or larger images.")
+                                            f"{smallest} px; this run's --image-size is "
+                                            f"{args.image_size}. Use fewer blocks or larger "
+                                            f"images.")
 
 
 def make_config(args, adversarial: bool = True):
