@@ -8,7 +8,9 @@ versions that work, instead of an AttributeError deep inside a search.
 that moves one fails there first.
 
     keras-tuner  private Tuner methods zoo's trial loop calls or overrides,
-                 and keras_tuner.src's SaveBestEpoch callback
+                 keras_tuner.src's SaveBestEpoch callback, and the chief
+                 oracle's gRPC service and bookkeeping, which zoo serves
+                 itself to bound how long a chief waits for its workers
     TensorFlow   ops._gradient_registry, to drop a finished trial's gradients
     MLflow       mlflow.keras.save._save_example, wrapped to work around
                  mlflow/mlflow#16183
@@ -139,6 +141,57 @@ def tuner_build_hypermodel(tuner, hp):
     import keras_tuner
 
     return keras_tuner.Tuner._build_hypermodel(tuner, hp)
+
+
+def is_distributed() -> bool:
+    """Whether keras-tuner's variables make this process a chief or worker."""
+    from keras_tuner.src.distribute import utils
+
+    return utils.has_chief_oracle()
+
+
+def is_chief() -> bool:
+    """Whether keras-tuner's variables make this process the chief oracle."""
+    from keras_tuner.src.distribute import utils
+
+    return utils.is_chief_oracle()
+
+
+def chief_oracle_service(oracle) -> tuple:
+    """keras-tuner's gRPC service for `oracle`: (servicer, add_to_server).
+
+    `add_to_server(answerer, grpc_server)` serves the calls with `answerer`'s
+    methods (the servicer, or a wrapper of it). The servicer's
+    `stop_triggered` turns True once a worker has been told the search is over.
+
+    Raises:
+        CompatError: keras_tuner.src.distribute.oracle_chief moved.
+    """
+    what = "keras_tuner.src.distribute.oracle_chief.OracleServicer"
+    try:
+        from keras_tuner.src import protos
+        from keras_tuner.src.distribute.oracle_chief import OracleServicer
+    except ImportError as exc:
+        raise moved("keras-tuner", what, KERAS_TUNER_CHECKED, str(exc)) from None
+    servicer = OracleServicer(oracle)
+    if not hasattr(servicer, "stop_triggered"):
+        raise moved("keras-tuner", f"{what}.stop_triggered", KERAS_TUNER_CHECKED)
+    return servicer, protos.get_service_grpc().add_OracleServicer_to_server
+
+
+def oracle_waits_for(oracle) -> tuple[dict, set]:
+    """What a chief oracle still waits for: ({tuner id: trial id} of the
+    trials handed out and not ended, tuner ids not yet told to stop).
+
+    keras-tuner's chief may exit when both are empty.
+    """
+    ongoing = getattr(oracle, "ongoing_trials", None)
+    tuner_ids = getattr(oracle, "tuner_ids", None)
+    if not isinstance(ongoing, dict) or not isinstance(tuner_ids, set):
+        raise moved("keras-tuner", "keras_tuner.Oracle.ongoing_trials / tuner_ids",
+                    KERAS_TUNER_CHECKED)
+    return ({tuner: trial.trial_id for tuner, trial in list(ongoing.items())},
+            set(tuner_ids))
 
 
 # ---------------------------------------------------------------------------

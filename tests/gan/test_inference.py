@@ -19,6 +19,10 @@ from zoo.gan.inference import (
     with_image_statistics,
 )
 
+# Compares floats from TensorFlow's kernels: CI runs it with oneDNN flipped too.
+pytestmark = pytest.mark.numerics
+
+
 ODD_SIZE = (300, 437)  # no side a multiple of anything the U-Net needs
 
 
@@ -69,10 +73,20 @@ def test_padding_is_reflection_split_around_the_image(generator, odd_image):
     # 300 -> 304 (2 above, 2 below), 437 -> 440 (1 left, 2 right).
     padded = np.pad(odd_image[None], ((0, 0), (2, 2), (1, 2), (0, 0)), mode="reflect")
     expected = _direct(generator, padded)[0, 2:302, 1:438]
-    np.testing.assert_array_equal(translate(generator, odd_image), expected)
+    # Two graphs of the same maths: their float32 convolutions may round
+    # differently by CPU (oneDNN's kernels or Eigen's), which moves a rare
+    # pixel across a uint8 rounding edge. One grey level, for few pixels;
+    # wrong padding moves whole borders by far more.
+    _assert_same_image_up_to_rounding(translate(generator, odd_image), expected)
     multiple = odd_image[:32, :64]
-    np.testing.assert_array_equal(translate(generator, multiple),
-                                  _direct(generator, multiple[None])[0])
+    _assert_same_image_up_to_rounding(translate(generator, multiple),
+                                      _direct(generator, multiple[None])[0])
+
+
+def _assert_same_image_up_to_rounding(actual, expected, share=1e-3):
+    difference = np.abs(actual.astype(int) - expected.astype(int))
+    assert difference.max() <= 1, difference.max()
+    assert np.mean(difference > 0) <= share, np.mean(difference > 0)
 
 
 def test_uint8_model_gives_the_same_bytes_as_translate(generator, odd_image):

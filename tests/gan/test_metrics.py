@@ -7,6 +7,10 @@ import tensorflow as tf
 from zoo.gan.metrics import from_uint8, l1, psnr, ssim, to_uint8, to_unit
 
 
+# Compares floats from TensorFlow's kernels: CI runs it with oneDNN flipped too.
+pytestmark = pytest.mark.numerics
+
+
 def _images(seed, shape=(3, 16, 16, 3)):
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=shape).astype("float32")
 
@@ -76,7 +80,9 @@ def test_inside_a_traced_step():
     eager = [l1(a, b).numpy(), psnr(a, b).numpy(), ssim(a, b).numpy()]
     for mine, reference in zip(traced, eager):
         assert mine.shape == (4,)
-        np.testing.assert_allclose(mine, reference, rtol=1e-5)
+        # A traced graph may fuse and order float32 sums differently from
+        # eager ops (oneDNN's kernels more so): round-off of ~1e-5 relative.
+        np.testing.assert_allclose(mine, reference, rtol=1e-4)
 
 
 def test_mismatched_shapes_are_named():

@@ -96,8 +96,9 @@ def test_oracle_host_and_search_name_round_trip_and_the_exposure_warning():
     from zoo.tuning.distributed import oracle_exposure_warning
 
     options = options_from_args(parse(["--chief", "--oracle-host", "10.0.0.5",
-                                       "--search-name", "flowers"]))
+                                       "--search-name", "flowers", "--worker-timeout", "90"]))
     assert (options.oracle_host, options.search_name) == ("10.0.0.5", "flowers")
+    assert options.worker_timeout == 90.0
     again = options_from_args(parse(options_to_argv(options) + ["--chief"]))
     assert again == options
     assert oracle_exposure_warning("127.0.0.1") is None
@@ -105,3 +106,8 @@ def test_oracle_host_and_search_name_round_trip_and_the_exposure_warning():
     for exposed in ("0.0.0.0", "10.0.0.5", "node1.cluster"):
         text = oracle_exposure_warning(exposed)
         assert "no authentication" in text and "SSH tunnel" in text
+
+
+def test_a_worker_timeout_that_is_not_positive_exits_2_naming_it(capsys):
+    assert main(["--chief", "--worker-timeout", "0"]) == 2
+    assert "--worker-timeout" in capsys.readouterr().err

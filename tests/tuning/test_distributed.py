@@ -164,7 +164,9 @@ def test_oracle_on_another_address_and_no_shared_project_directory(
         tmp_path, children_of, all_runs):
     """The chief's oracle listens on 127.0.0.2 (standing in for a machine's
     network address); the chief and each worker have a folder (and a zoo
-    cache) of their own, as on three machines; all log to one tracking server."""
+    cache) of their own, named differently, as on three machines, and no
+    --search-name: the workers find the search by the oracle's address. All
+    log to one tracking server."""
     import socket
     import threading
 
@@ -174,14 +176,15 @@ def test_oracle_on_another_address_and_no_shared_project_directory(
     (tmp_path / "server").mkdir()
     server, url = start_mlflow_server(store)
     port = free_port()
-    folders = {name: tmp_path / name for name in ("chief", "tuner0", "tuner1")}
+    folders = {"chief": tmp_path / "chief", "tuner0": tmp_path / "w0",
+               "tuner1": tmp_path / "w1"}
     role = {"chief": ["--chief"], "tuner0": ["--worker", "0"], "tuner1": ["--worker", "1"]}
 
     def command_for(name):
         return [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
                 "resnet50", "--max-trials", "4", "--epochs", "3", "--image-size", "32",
                 "--weights", "none", "--no-retrain", "--seed", "6",
-                "--project-dir", str(folders[name] / "search"), "--search-name", "digits-x3",
+                "--project-dir", str(folders[name]),
                 "--tracking-uri", url, "--oracle-host", "127.0.0.2",
                 "--oracle-port", str(port)] + role[name]
 
@@ -213,13 +216,14 @@ def test_oracle_on_another_address_and_no_shared_project_directory(
 
     uri = store  # the server is gone; its SQLite file has everything
     parent, children = _assert_one_tree(uri, 4, outcome, children_of, all_runs)
-    assert parent.data.tags["zoo.search.name"] == "digits-x3"
+    assert parent.data.tags["zoo.search.oracle"] == f"127.0.0.2:{port}"
+    assert parent.data.tags["zoo.search.name"] == "chief"
     # Only the chief keeps keras-tuner's oracle; the workers' folders are their own.
-    assert (folders["chief"] / "search" / "oracle.json").exists()
+    assert (folders["chief"] / "oracle.json").exists()
     assert not list(folders["tuner0"].rglob("oracle.json"))
     assert not list(folders["tuner1"].rglob("oracle.json"))
     # The leaderboard (the chief's result and the parent's artifact) is right.
-    result = json.loads((folders["chief"] / "search" / "search_result.json").read_text())
+    result = json.loads((folders["chief"] / "search_result.json").read_text())
     scores = {c.info.run_id: c.data.metrics["score"] for c in children}
     board = result["leaderboard"]
     assert {row["run_id"] for row in board} == set(scores)
@@ -256,3 +260,93 @@ def test_keras_tuner_variables_launch_the_same_search_as_the_flags(
     _assert_one_tree(uri, 4, outcome, children_of, all_runs)
     assert "Worker 0 done." in outcome["tuner0"][1]
     assert "Leaderboard (4 trials" in outcome["chief"][1]
+
+
+@pytest.mark.slow
+def test_a_search_whose_workers_all_die_ends_within_its_bound(tmp_path, all_runs):
+    """Both workers are killed mid-trial: the chief stops waiting after
+    --worker-timeout, says which trials wait and how to restart their
+    workers, exits 1, and leaves no run RUNNING (the parent ends FAILED).
+    Restarted as it says, the search finishes those trials in their own runs."""
+    import os
+    import signal
+    import time
+
+    from mlflow import MlflowClient
+
+    from zoo.tuning.distributed import free_port, start_mlflow_server, stop_process
+
+    store = f"sqlite:///{tmp_path}/mlflow.db"
+    server, url = start_mlflow_server(store)
+    port = str(free_port())
+    bound = 60
+    roles = {"chief": ["--chief", "--worker-timeout", str(bound)],
+             "tuner0": ["--worker", "0"], "tuner1": ["--worker", "1"]}
+    processes = {}
+
+    def start(name, attempt=""):
+        folder = tmp_path / ("chief" if name == "chief" else f"w{name[-1]}")
+        processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
+             "resnet50", "--max-trials", "2", "--epochs", "100", "--image-size", "32",
+             "--weights", "none", "--no-retrain", "--no-median-stopping",
+             "--project-dir", str(folder), "--tracking-uri", url, "--oracle-port", port]
+            + roles[name], env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+            stdout=open(tmp_path / f"{name}{attempt}.log", "w"), stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    def log(name):
+        return (tmp_path / f"{name}.log").read_text()
+
+    def running_workers():
+        client = MlflowClient(url)
+        experiment = client.get_experiment_by_name("tune")
+        if experiment is None:
+            return set()
+        runs = client.search_runs([experiment.experiment_id], "attributes.status = 'RUNNING'")
+        return {r.data.tags.get("zoo.worker") for r in runs if "mlflow.parentRunId" in r.data.tags}
+
+    try:
+        for name in roles:
+            start(name)
+        deadline = time.monotonic() + 300
+        while running_workers() != {"tuner0", "tuner1"}:
+            assert time.monotonic() < deadline, "\n".join(log(n)[-2000:] for n in roles)
+            assert all(p.poll() is None for p in processes.values()), \
+                "\n".join(log(n)[-2000:] for n in roles)
+            time.sleep(0.5)
+        for name in ("tuner0", "tuner1"):
+            processes[name].send_signal(signal.SIGKILL)
+            processes[name].wait()
+        killed = time.monotonic()
+        status = processes["chief"].wait(timeout=bound + 120)
+        waited = time.monotonic() - killed
+        chief_log = log("chief")
+        runs = all_runs(store)
+        for name in roles:  # as the message says: the chief, then the same workers
+            start(name, attempt="-again")
+        again = processes["chief"].wait(timeout=600)
+    finally:
+        for process in processes.values():
+            stop_process(process)
+        stop_process(server)
+
+    assert status == 1, chief_log[-3000:]
+    assert waited < bound + 60, (waited, chief_log[-3000:])
+    assert "Traceback" not in chief_log, chief_log[-3000:]
+    assert "zoo tune: the search failed: No worker has reached the oracle" in chief_log
+    assert "(worker tuner0)" in chief_log and "(worker tuner1)" in chief_log, chief_log[-3000:]
+    assert "`zoo tune --worker 0 ...`" in chief_log and "`zoo tune --worker 1 ...`" in chief_log
+    assert not [r for r in runs if r.info.status == "RUNNING"]
+    (parent,) = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    assert parent.info.status == "FAILED"
+    assert sorted(r.info.status for r in runs if r is not parent) == ["KILLED", "KILLED"]
+
+    assert again == 0, log("chief-again")[-3000:]
+    runs = all_runs(store)
+    assert [r.info.run_id for r in runs if "mlflow.parentRunId" not in r.data.tags] == [
+        parent.info.run_id]
+    trials = [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+    assert sorted(r.info.run_name for r in trials) == ["trial-0000", "trial-0001"]
+    assert all(r.info.status == "FINISHED" and r.data.tags["zoo.trial.attempts"] == "2"
+               for r in trials), [(r.info.status, r.data.tags) for r in trials]

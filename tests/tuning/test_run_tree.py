@@ -216,7 +216,55 @@ def test_a_worker_finds_the_running_parent_by_name_in_a_folder_of_its_own(store,
     SearchRuns(worker_folder, uri)._remember("0", "an-old-run")
 
     runs = SearchRuns(worker_folder, uri)
-    assert runs.find_parent("tune", "digits", timeout=0) == ids["live"]
+    assert runs.find_parent("tune", name="digits", timeout=0) == ids["live"]
     assert runs.mapping() == {"parent_run_id": ids["live"], "trials": {}}
     with pytest.raises(TuningError, match="No running search named 'flowers'.*--search-name"):
-        runs.find_parent("tune", "flowers", timeout=0)
+        runs.find_parent("tune", name="flowers", timeout=0)
+
+
+def test_workers_find_their_search_by_the_oracle_address_and_never_confuse_two(store):
+    """Chiefs of several machines on one tracking server, each search named
+    after a folder called "search"; a worker knows only the oracle's address."""
+    from mlflow import MlflowClient
+
+    from zoo import tracking
+    from zoo.tuning.errors import TuningError
+    from zoo.tuning.run_tree import choose_parent
+
+    uri, project = store
+    client = MlflowClient(uri)
+    ids = {}
+    for key, oracle, host, opened, running in (
+            ("gpu1", "10.0.0.5:8765", "gpu1", "200.0", True),
+            ("gpu1-killed", "10.0.0.5:8765", "gpu1", "100.0", True),  # an earlier chief's
+            ("gpu2", "10.0.0.6:8765", "gpu2", "300.0", True),
+            ("gpu3-any", "0.0.0.0:9000", "gpu3", "100.0", True),
+            ("laptop-a", "127.0.0.1:8765", "laptop-a", "100.0", True),
+            ("laptop-b", "127.0.0.1:8765", "laptop-b", "100.0", True),
+            ("done", "10.0.0.7:8765", "gpu7", "100.0", False)):
+        with tracking.tracked_run("tune", tracking_uri=uri, tags={
+                "zoo.search.name": "search", "zoo.search.oracle": oracle,
+                "zoo.search.chief_host": host, "zoo.search.opened": opened}) as run:
+            ids[key] = run.info.run_id
+        if running:
+            client.update_run(run.info.run_id, status="RUNNING")  # as a chief holds it
+    runs = SearchRuns(project, uri)
+    assert runs.find_parent("tune", oracle="10.0.0.5:8765", timeout=0) == ids["gpu1"]
+    assert runs.find_parent("tune", oracle="10.0.0.6:8765", timeout=0) == ids["gpu2"]
+    assert runs.find_parent("tune", oracle="10.0.0.9:9000", timeout=0) == ids["gpu3-any"]
+    with pytest.raises(TuningError, match="No running search with its oracle on "
+                                          "10.0.0.7:8765.*--oracle-host and --oracle-port"):
+        runs.find_parent("tune", oracle="10.0.0.7:8765", timeout=0)
+
+    # Chiefs that kept 127.0.0.1: a worker on one of their machines joins that one.
+    experiment = client.get_experiment_by_name("tune").experiment_id
+    running = client.search_runs([experiment], "attributes.status = 'RUNNING'")
+    assert choose_parent(running, oracle="127.0.0.1:8765",
+                         here="laptop-b").info.run_id == ids["laptop-b"]
+    assert choose_parent(running, oracle="localhost:8765",
+                         here="laptop-a").info.run_id == ids["laptop-a"]
+    # Through a tunnel, from a third machine: two searches fit; it says so.
+    with pytest.raises(TuningError, match="Several running searches.*laptop-a.*laptop-b.*"
+                                          "--search-name"):
+        choose_parent(running, oracle="127.0.0.1:8765", here="gpu9")
+    assert choose_parent(running, oracle="127.0.0.1:9999", here="laptop-a") is None

@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Mapping
 
 from zoo.compat import create_mlflow_example_folder_first
+from zoo.quiet import no_progress_bars
 from zoo.tracking.errors import TrackingError
 from zoo.tracking.params import flatten_config
 
@@ -165,9 +166,13 @@ def log_keras_model(model, input_example, name: str = "model",
     example = np.asarray(input_example)[:MAX_EXAMPLE_ROWS]
     signature = infer_signature(example, model.predict(example, verbose=0))
     create_mlflow_example_folder_first()
-    return mlflow.keras.log_model(model, name=name, signature=signature, input_example=example,
-                                  registered_model_name=registered_model_name,
-                                  **log_model_kwargs)
+    # MLflow predicts on the example again to check it, with Keras's default
+    # progress bar, which would land in the middle of a recipe's output.
+    with no_progress_bars():
+        return mlflow.keras.log_model(model, name=name, signature=signature,
+                                      input_example=example,
+                                      registered_model_name=registered_model_name,
+                                      **log_model_kwargs)
 
 
 def _source_text(source) -> str:

@@ -6,16 +6,25 @@
         zoo tune ...                                   # the same as --worker 1
     zoo tune --launch-workers 2 --project-dir P ...    # all of it on this machine
 
-The chief runs keras-tuner's oracle as a gRPC server on `--oracle-host`
+The chief serves keras-tuner's oracle over gRPC on `--oracle-host`
 (127.0.0.1 unless given; its `search()` only serves, until every worker has
-been told to stop), creates the parent MLflow run, tagged with the search's
-name (zoo.search.name) and, at the end, writes the leaderboard and retrains
-the best configuration. A worker needs nothing from the chief but the
-oracle's address and the tracking server: it finds the parent run there by
-the search's name, logs its trials as child runs under it (tagged
+been told to stop), creates the parent MLflow run, tagged with the oracle's
+address (zoo.search.oracle), its own host name and the search's name, and,
+at the end, writes the leaderboard and retrains the best configuration.
+
+A worker needs nothing from the chief but the oracle's address and the
+tracking server: it finds the parent run there by the oracle's address (or
+by `--search-name`), logs its trials as child runs under it (tagged
 `zoo.worker`), and reads the median rule's history from its siblings'
 metrics. Only the chief keeps state in its project directory (keras-tuner's
 oracle, the run mapping); each worker's own folder holds its checkpoints.
+
+A chief never waits forever (`serve_oracle`): a worker reports to the oracle
+every HEARTBEAT_SECONDS while it trains, and a chief that has heard from no
+worker for `--worker-timeout` seconds ends the search with WorkersGoneError
+(the trials still waiting, and how to restart their workers); the parent run
+ends FAILED. An oracle that fails while answering a worker (keras-tuner's
+`--max-failures` limit) ends the chief's wait at once.
 
 keras-tuner's oracle has no authentication: whoever reaches its port can
 read the search and hand in trials. It listens on 127.0.0.1 unless
@@ -29,19 +38,24 @@ SQLite takes one writer at a time. `launch_local_search` starts that server
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
 
-from zoo.tuning.errors import TuningError
+from zoo import compat
+from zoo.tuning.errors import TuningError, WorkersGoneError
 from zoo.tuning.options import (
     DEFAULT_ORACLE_HOST,
+    DEFAULT_WORKER_TIMEOUT,
     ENV_ORACLE_IP,
     ENV_ORACLE_PORT,
     ENV_TUNER_ID,
@@ -49,6 +63,8 @@ from zoo.tuning.options import (
 
 LOOPBACK = "127.0.0.1"  # the MLflow server and the local launcher's ports stay here
 DEFAULT_ORACLE_PORT = 8765
+HEARTBEAT_SECONDS = 30.0  # how often a training worker tells the chief it is alive
+WILDCARD_HOSTS = ("0.0.0.0", "::")  # a chief listening on every address of its machine
 
 
 def configure_role(role: str, worker_id: int | None = None, port: int = DEFAULT_ORACLE_PORT,
@@ -75,20 +91,169 @@ def configure_role(role: str, worker_id: int | None = None, port: int = DEFAULT_
     os.environ[ENV_ORACLE_PORT] = str(int(port))
 
 
-def oracle_exposure_warning(host: str) -> str | None:
-    """The warning a chief prints when its oracle listens beyond this machine, else None."""
+def oracle_address(host: str, port: int) -> str:
+    """The oracle's address as one string, the same for the chief and its
+    workers: "10.0.0.5:8765", "[::1]:8765" (host names lower-cased)."""
+    name = host.strip().strip("[]").lower()
+    return f"[{name}]:{int(port)}" if ":" in name else f"{name}:{int(port)}"
+
+
+def split_oracle_address(address: str) -> tuple[str, int]:
+    """oracle_address's inverse: ("10.0.0.5", 8765), ("::1", 8765)."""
+    host, _, port = address.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def is_loopback(host: str) -> bool:
     name = host.strip("[]")
     try:
-        if ipaddress.ip_address(name).is_loopback:
-            return None
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
-        if name == "localhost":
-            return None
+        return name == "localhost"
+
+
+def oracle_exposure_warning(host: str) -> str | None:
+    """The warning a chief prints when its oracle listens beyond this machine, else None."""
+    if is_loopback(host):
+        return None
     return (f"WARNING: the oracle listens on {host}. keras-tuner's oracle has no "
             "authentication: anyone who can reach this port can read the search and hand in "
             "trials. Expose it only on a private cluster network, or keep the default "
             "127.0.0.1 and let workers reach it through an SSH tunnel (README, 'Tune "
             "hyperparameters').")
+
+
+def serve_oracle(oracle, *, worker_timeout: float = DEFAULT_WORKER_TIMEOUT,
+                 poll: float = 1.0) -> None:
+    """The chief's part of a search: serve `oracle` until the search is over.
+
+    keras-tuner's own chief loop, with two ways out that it lacks: it
+    returns once every worker has been told to stop and no trial is
+    running (as keras-tuner does), and it raises when no worker has reached
+    the oracle for `worker_timeout` seconds, or when the oracle failed
+    answering one. It listens where keras-tuner's variables say
+    (configure_role).
+
+    Raises:
+        WorkersGoneError: no worker for `worker_timeout` s; says which
+            trials wait and how to restart their workers.
+        RuntimeError: keras-tuner's own, from answering a worker (e.g. its
+            limit of failed trials in a row).
+        TuningError: the address cannot be listened on.
+    """
+    from concurrent import futures
+
+    import grpc
+
+    servicer, add_to_server = compat.chief_oracle_service(oracle)
+    watched = _WatchedService(servicer)
+    # Without SO_REUSEPORT: a second chief on the same port fails at once
+    # instead of sharing it (and its workers) with the first.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=1),
+                         options=[("grpc.so_reuseport", 0)])
+    add_to_server(watched, server)
+    host, port = os.environ[ENV_ORACLE_IP], os.environ[ENV_ORACLE_PORT]
+    address = oracle_address(host, port)
+    try:
+        listening = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        listening = 0
+    if not listening:
+        raise TuningError(f"The oracle cannot listen on {address}: the port is taken, or the "
+                          "address is not one of this machine's. Choose another "
+                          "--oracle-port, or give --oracle-host an address of this machine.")
+    server.start()
+    try:
+        while True:
+            time.sleep(poll)
+            if watched.error is not None:
+                raise watched.error
+            ongoing, waiting = compat.oracle_waits_for(oracle)
+            if servicer.stop_triggered and not ongoing and not waiting:
+                return
+            if time.monotonic() - watched.last_contact > worker_timeout:
+                raise WorkersGoneError(workers_gone_message(
+                    address, worker_timeout, ongoing, waiting, watched.contacted))
+    finally:
+        server.stop(grace=None)
+
+
+class _WatchedService:
+    """Answers the oracle's gRPC calls with keras-tuner's servicer, noting
+    when a worker last called and the first error an answer raised."""
+
+    def __init__(self, servicer):
+        self._servicer = servicer
+        self.last_contact = time.monotonic()  # the first worker has worker_timeout to come
+        self.contacted = False
+        self.error: BaseException | None = None
+
+    def __getattr__(self, name):
+        method = getattr(self._servicer, name)
+
+        def answer(request, context):
+            self.last_contact = time.monotonic()
+            self.contacted = True
+            try:
+                return method(request, context)
+            except Exception as exc:  # the worker gets it too; the chief stops waiting
+                if self.error is None:
+                    self.error = exc
+                raise
+        return answer
+
+
+def workers_gone_message(address: str, timeout: float, ongoing: dict, waiting: set,
+                         contacted: bool) -> str:
+    """What a chief says when it stops waiting for its workers."""
+    if contacted:
+        said = (f"No worker has reached the oracle on {address} for {timeout:.0f} s "
+                "(--worker-timeout): the chief stopped waiting.")
+    else:
+        said = (f"No worker reached the oracle on {address} within {timeout:.0f} s "
+                "(--worker-timeout).")
+    host, port = split_oracle_address(address)
+    where = f"--oracle-host {host} --oracle-port {port}"
+    if not ongoing and not waiting:
+        return (f"{said} Start workers with `zoo tune --worker N {where} --tracking-uri URI` "
+                "and the chief's search arguments, or give the chief a longer "
+                "--worker-timeout.")
+    trials = ", ".join(f"trial {trial} (worker {tuner})"
+                       for tuner, trial in sorted(ongoing.items()))
+    restart = ", ".join(_restart_command(tuner) for tuner in sorted(set(ongoing) | waiting))
+    return (f"{said} " + (f"Trials still waiting: {trials}. " if trials else "")
+            + "To go on, start the chief again with the same --project-dir (finished trials "
+            f"are kept), then these workers with the same numbers: {restart}, with {where}, "
+            "the same --tracking-uri and search arguments; each gets its unfinished trial back.")
+
+
+def _restart_command(tuner_id: str) -> str:
+    number = re.fullmatch(r"tuner(\d+)", tuner_id)
+    if number:
+        return f"`zoo tune --worker {number.group(1)} ...`"
+    return f"`{ENV_TUNER_ID}={tuner_id} zoo tune ...`"
+
+
+@contextlib.contextmanager
+def reporting_alive(oracle_client, every: float = HEARTBEAT_SECONDS):
+    """While a worker trains: ask the chief's oracle for its space every
+    `every` seconds, so that the chief knows the worker is alive (a trial
+    may run for hours between the worker's own calls)."""
+    done = threading.Event()
+
+    def beat():
+        while not done.wait(every):
+            try:
+                oracle_client.get_space()
+            except Exception:  # noqa: BLE001 the chief is away; the trial's next call says so
+                pass
+
+    thread = threading.Thread(target=beat, name="zoo-oracle-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
 
 
 def free_port() -> int:

@@ -9,3 +9,8 @@ class TuningError(ZooError, ValueError):
 
 class SearchFailedError(TuningError):
     """A search ran, but none of its trials succeeded; the message sums up why."""
+
+
+class WorkersGoneError(SearchFailedError):
+    """A chief heard from no worker for --worker-timeout seconds; the message
+    names the trials that still wait and how to restart their workers."""

@@ -22,6 +22,10 @@ from zoo.errors import ZooError
 from zoo.tuning.space import parse_override
 
 EXPERIMENT = "tune"
+# How long a chief waits for a worker to reach its oracle, first and then
+# between contacts; workers report every zoo.tuning.distributed.HEARTBEAT_SECONDS.
+DEFAULT_WORKER_TIMEOUT = 600.0
+MIN_WORKER_TIMEOUT = 60.0
 DEFAULT_ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: loopback unless asked
 # keras-tuner's own way of giving a process its role; zoo reads them as
 # --chief / --worker N / --oracle-host / --oracle-port.
@@ -53,8 +57,11 @@ class SearchOptions:
         oracle_host: the chief oracle's address: where the chief listens and
             workers connect (127.0.0.1 unless given; see zoo.tuning.distributed).
         oracle_port: the chief oracle's port.
-        search_name: names the search's parent run (tag zoo.search.name), by
-            which workers find it; None: the project directory's name.
+        search_name: names the search's parent run (tag zoo.search.name);
+            None: the project directory's name. Workers find the parent by
+            the oracle's address, or by this name when it is given.
+        worker_timeout: seconds a chief waits for a worker to reach its
+            oracle (first, and between contacts) before it ends the search.
         median_stopping, warmup_epochs: the median stopping rule.
         retrain: train the best configuration again at the end and log it.
         retrain_on_all: ... on train + validation.
@@ -82,6 +89,7 @@ class SearchOptions:
     oracle_host: str = DEFAULT_ORACLE_HOST
     oracle_port: int | None = None  # None: 8765, or a free one for --launch-workers
     search_name: str | None = None
+    worker_timeout: float = DEFAULT_WORKER_TIMEOUT
     median_stopping: bool = True
     warmup_epochs: int = 2
     retrain: bool = True
@@ -151,8 +159,14 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--oracle-port", type=int, default=None,
                         help="the chief oracle's port (default 8765; --launch-workers: a free one)")
     parser.add_argument("--search-name", default=None, metavar="NAME",
-                        help="how workers find the search's parent run on the tracking "
-                             "server (default: the --project-dir folder's name)")
+                        help="name the search's parent run (default: the chief's "
+                             "--project-dir folder's name); workers given it find the search "
+                             "by this name instead of by the oracle's address")
+    parser.add_argument("--worker-timeout", type=float, default=d.worker_timeout,
+                        metavar="SECONDS",
+                        help="the chief ends the search (parent run FAILED, with how to "
+                             "restart) when no worker has reached its oracle for this long "
+                             f"(default {d.worker_timeout:.0f}; workers report every 30 s)")
 
 
 def search_name(options: SearchOptions) -> str:
@@ -242,7 +256,8 @@ def options_from_args(args, environ=None):
         project_dir=args.project_dir, tracking_uri=args.tracking_uri,
         experiment=args.experiment, role=where["role"], worker_id=where["worker_id"],
         oracle_host=where["oracle_host"], oracle_port=where["oracle_port"],
-        search_name=args.search_name, median_stopping=not args.no_median_stopping,
+        search_name=args.search_name, worker_timeout=args.worker_timeout,
+        median_stopping=not args.no_median_stopping,
         warmup_epochs=args.warmup_epochs, retrain=not args.no_retrain,
         retrain_on_all=args.retrain_on_all, register=args.register, seed=args.seed,
         max_consecutive_failed_trials=args.max_failures, verbose=args.verbose)
@@ -275,6 +290,8 @@ def options_to_argv(options, **replace) -> list[str]:
         argv += ["--oracle-port", str(o.oracle_port)]
     if o.search_name:
         argv += ["--search-name", o.search_name]
+    if o.worker_timeout != DEFAULT_WORKER_TIMEOUT:
+        argv += ["--worker-timeout", repr(float(o.worker_timeout))]
     if o.register:
         argv += ["--register", o.register]
     argv += [flag for flag, on in (("--retrain-on-all", o.retrain_on_all),
@@ -318,6 +335,9 @@ def check_search_arguments(args) -> None:
                                ("--launch-workers", args.launch_workers, 1)):
         if value is not None:
             check_number(option, value, low)
+    # Training workers report every 30 s (zoo.tuning.distributed.HEARTBEAT_SECONDS):
+    # a shorter bound would end searches whose workers are alive.
+    check_number("--worker-timeout", args.worker_timeout, MIN_WORKER_TIMEOUT)
     where = resolve_role(args)
     if where["oracle_port"] is not None:
         check_number("--oracle-port", where["oracle_port"], 1, 65535)

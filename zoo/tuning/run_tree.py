@@ -11,10 +11,13 @@ Child runs are written with an MlflowClient and explicit run ids, never
 through MLflow's "active run", so trials of several worker processes (and a
 parent held open by the chief) do not step on each other.
 
-The parent is tagged `zoo.search.name`: a worker, which may run on another
-machine with a project directory of its own, finds the search's parent run
-through the tracking server by that name, never through a shared file. The
-median rule's history is read there too: the finished siblings' metrics.
+The parent is tagged with the oracle's address (`zoo.search.oracle`), the
+chief's host name and the search's name (`zoo.search.name`). A worker, which
+may run on another machine with a project directory of its own, finds the
+search's parent run through the tracking server by the oracle's address it
+was given (or by `--search-name`), never through a shared file or a folder
+name. The median rule's history is read there too: the finished siblings'
+metrics.
 
 Resume never duplicates a run: `mlflow_runs.json` in each process's project
 directory maps the parent and every trial id it ran to its run id (written
@@ -45,7 +48,9 @@ TAG_TRIAL_STATUS = "zoo.trial.status"
 TAG_ATTEMPTS = "zoo.trial.attempts"  # set when an interrupted trial's run is reopened
 TAG_STOPPED_EARLY = "zoo.trial.stopped_early"
 TAG_SEARCH = "zoo.search"
-TAG_SEARCH_NAME = "zoo.search.name"  # on the parent: how workers find it
+TAG_SEARCH_NAME = "zoo.search.name"  # on the parent: workers given --search-name find it so
+TAG_ORACLE = "zoo.search.oracle"  # on the parent: "host:port"; how workers find it
+TAG_CHIEF_HOST = "zoo.search.chief_host"  # on the parent: the chief's machine
 TAG_OPENED = "zoo.search.opened"  # on the parent: when a chief last opened it (epoch seconds)
 TAG_ERROR = "zoo.trial.error"  # on a failed child: its exception, in one line
 # Trials whose per-epoch objective the median rule compares against.
@@ -54,6 +59,56 @@ MISSING = "n/a"  # the value of an hp.* param a trial did not have, for parallel
 LEADERBOARD_JSON = "leaderboard.json"
 LEADERBOARD_CSV = "leaderboard.csv"
 TRACEBACK_ARTIFACT = "traceback.txt"
+
+
+def choose_parent(runs, *, oracle: str | None = None, name: str | None = None,
+                  here: str | None = None):
+    """The parent run a worker joins, among RUNNING runs; None if none fits.
+
+    By name: the runs tagged `zoo.search.name` == name. By oracle: the runs
+    whose chief's oracle is at that address (a chief listening on 0.0.0.0
+    matches any address with its port; loopback addresses match each
+    other). Among the chiefs of one machine the one opened last is taken:
+    a port serves one oracle at a time, so older RUNNING runs were left by
+    chiefs that were killed. Loopback runs of several machines (one
+    tracking server, chiefs that all kept 127.0.0.1) are told apart by this
+    machine's name, `here`.
+
+    Raises:
+        TuningError: several machines' searches fit; --search-name decides.
+    """
+    import socket
+
+    from zoo.tuning.distributed import WILDCARD_HOSTS, is_loopback, split_oracle_address
+    from zoo.tuning.errors import TuningError
+
+    def same_oracle(tagged):
+        if not tagged:
+            return False
+        (host, port), (wanted_host, wanted_port) = (split_oracle_address(tagged),
+                                                    split_oracle_address(oracle))
+        return port == wanted_port and (host == wanted_host or host in WILDCARD_HOSTS
+                                        or is_loopback(host) and is_loopback(wanted_host))
+
+    top = [r for r in runs if TAG_PARENT not in r.data.tags]
+    if name is not None:
+        found = [r for r in top if r.data.tags.get(TAG_SEARCH_NAME) == name]
+    else:
+        found = [r for r in top if same_oracle(r.data.tags.get(TAG_ORACLE))]
+        hosts = {r.data.tags.get(TAG_CHIEF_HOST) for r in found}
+        if len(hosts) > 1:
+            here = here or socket.gethostname()
+            mine = [r for r in found if r.data.tags.get(TAG_CHIEF_HOST) == here]
+            if not mine or not is_loopback(split_oracle_address(oracle)[0]):
+                names = ", ".join(sorted(f"{r.data.tags.get(TAG_SEARCH_NAME)!r} (chief on "
+                                         f"{r.data.tags.get(TAG_CHIEF_HOST)})" for r in found))
+                raise TuningError(
+                    f"Several running searches have their oracle on {oracle}: {names}. "
+                    "Name the one to join with --search-name.")
+            found = mine
+    if not found:
+        return None
+    return max(found, key=lambda r: float(r.data.tags.get(TAG_OPENED, 0)))
 
 
 def trial_run_name(trial_id) -> str:
@@ -110,12 +165,14 @@ class SearchRuns:
             return value
         update_json(self.path, change, default={"parent_run_id": None, "trials": {}})
 
-    def find_parent(self, experiment: str, name: str, timeout: float = 300.0) -> str:
-        """The running parent run of the search `name`, from the tracking server (workers).
+    def find_parent(self, experiment: str, *, oracle: str | None = None,
+                    name: str | None = None, timeout: float = 300.0) -> str:
+        """The running parent run of the search a worker joins, from the tracking server.
 
-        Waits for the chief to open it. Should several runs of that name be
-        RUNNING (a chief that was killed, then started afresh), the one a
-        chief opened last is taken.
+        Found by the oracle's address ("host:port", see
+        zoo.tuning.distributed.oracle_address), or by the search's name when
+        `name` is given. Waits for the chief to open it; see choose_parent
+        for which run is taken when several could be meant.
         """
         from zoo.tuning.errors import TuningError
 
@@ -125,19 +182,19 @@ class SearchRuns:
             runs = [] if found is None else self.client.search_runs(
                 [found.experiment_id], filter_string="attributes.status = 'RUNNING'",
                 max_results=50000)
-            # Compared here rather than in the filter: a name may hold quotes.
-            runs = [r for r in runs if r.data.tags.get(TAG_SEARCH_NAME) == name
-                    and TAG_PARENT not in r.data.tags]
-            if runs:
-                newest = max(runs, key=lambda r: float(r.data.tags.get(TAG_OPENED, 0)))
-                self.set_parent(newest.info.run_id)
-                return newest.info.run_id
+            chosen = choose_parent(runs, oracle=oracle, name=name)
+            if chosen is not None:
+                self.set_parent(chosen.info.run_id)
+                return chosen.info.run_id
             if time.monotonic() > deadline:
+                wanted = (f"named {name!r}" if name is not None
+                          else f"with its oracle on {oracle}")
+                given = ("the same --search-name" if name is not None
+                         else "the same --oracle-host and --oracle-port")
                 raise TuningError(
-                    f"No running search named {name!r} in experiment {experiment!r} of "
+                    f"No running search {wanted} in experiment {experiment!r} of "
                     f"{self.tracking_uri} after {timeout:.0f} s: start the chief (zoo tune "
-                    "--chief) first, with the same --search-name (default: the name of "
-                    "the --project-dir folder), --experiment and --tracking-uri.")
+                    f"--chief) first, with {given}, --experiment and --tracking-uri.")
             time.sleep(1.0)
 
     def wait_for_parent(self, timeout: float = 300.0) -> str:

@@ -9,7 +9,9 @@
 The recipe (recipes/tune_classifier.py) and `zoo tune` both call it. In a
 distributed search the chief does 1-3, serves the oracle during 4 and does 5;
 each worker does 1, 2 and 4, logging child runs under the chief's parent,
-which it finds on the tracking server by the search's name.
+which it finds on the tracking server by the oracle's address (or by
+--search-name). A chief that hears from no worker for --worker-timeout
+seconds ends with WorkersGoneError, its parent run FAILED.
 
 A search in which no trial succeeds ends with SearchFailedError: how many
 failed and the first error with its run id; the parent run ends FAILED.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from zoo.tuning.errors import SearchFailedError, TuningError
+from zoo.tuning.errors import SearchFailedError, TuningError, WorkersGoneError
 from zoo.tuning.options import EXPERIMENT, SearchOptions, search_name
 from zoo.tuning.result import SearchResult, save_result
 
@@ -41,6 +43,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     from zoo.tuning.distributed import (
         DEFAULT_ORACLE_PORT,
         configure_role,
+        oracle_address,
         oracle_exposure_warning,
     )
 
@@ -61,7 +64,13 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     from zoo.errors import ZooError
     from zoo.training import FeatureCache, TrainConfig
     from zoo.tuning.hypermodel import ClassifierHyperModel
-    from zoo.tuning.run_tree import SearchRuns
+    from zoo.tuning.run_tree import (
+        TAG_CHIEF_HOST,
+        TAG_OPENED,
+        TAG_ORACLE,
+        TAG_SEARCH_NAME,
+        SearchRuns,
+    )
     from zoo.tuning.tuners import make_tuner
 
     # 1. Data, unshuffled: each trial shuffles with its seed.
@@ -94,30 +103,37 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
                           seed=options.seed, runs=runs, progress=progress,
                           median_stopping=options.median_stopping,
                           warmup_epochs=options.warmup_epochs,
-                          max_consecutive_failed_trials=options.max_consecutive_failed_trials)
+                          max_consecutive_failed_trials=options.max_consecutive_failed_trials,
+                          worker_timeout=options.worker_timeout)
 
     name = search_name(options)
+    oracle = oracle_address(options.oracle_host, options.oracle_port or DEFAULT_ORACLE_PORT)
     if options.role == "worker":
         # 4 (worker): trials from the chief's oracle, under the chief's parent
-        # run, found on the tracking server: no file is shared with the chief.
-        parent_id = runs.find_parent(options.experiment, name)
-        progress(f"Worker {options.worker_id}: search '{name}', parent run {parent_id}, "
-                 f"oracle {options.oracle_host}:{options.oracle_port or DEFAULT_ORACLE_PORT}.")
+        # run, found on the tracking server by the oracle's address (folder
+        # names differ between machines): no file is shared with the chief.
+        parent_id = runs.find_parent(options.experiment, oracle=oracle,
+                                     name=options.search_name)
+        found = runs.client.get_run(parent_id).data.tags.get(TAG_SEARCH_NAME, "?")
+        progress(f"Worker {options.worker_id}: search '{found}', parent run {parent_id}, "
+                 f"oracle {oracle}.")
         search = tuner()
         search.search(train, validation_data=val, verbose=options.verbose)
         rows = runs.log_leaderboard(search.objective.direction)
         return SearchResult(runs.parent_run_id, uri, rows)
 
     # 3. The parent run: the one in the project's mapping when resuming.
+    import socket
     import time
-
-    from zoo.tuning.run_tree import TAG_OPENED, TAG_SEARCH_NAME
 
     tags = tracking.standard_tags(EXPERIMENT, backbone=",".join(options.backbones),
                                   data_source=options.data)
-    # The name is how workers find this run; the time (set again on every
-    # resume) tells a chief's run from one an earlier, killed chief left RUNNING.
+    # The oracle's address (or the name) is how workers find this run; the
+    # time (set again on every resume) tells a chief's run from one an
+    # earlier, killed chief left RUNNING.
     tags.update({TAG_SEARCH_NAME: name, TAG_OPENED: f"{time.time():.3f}"})
+    if options.role == "chief":
+        tags.update({TAG_ORACLE: oracle, TAG_CHIEF_HOST: socket.gethostname()})
     with tracking.tracked_run(options.experiment, run_name=f"search-{name}",
                               tracking_uri=uri, run_id=runs.parent_run_id, tags=tags) as parent:
         import mlflow
@@ -130,13 +146,18 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
         tracking.log_config({"search": _loggable(options), "classes": class_names})
         mlflow.log_dict(search.oracle.get_space().get_config(), "search_space.json")
         done = len(runs.leaderboard())
-        progress(f"Search '{project_dir.name}': {options.tuner}, up to "
+        progress(f"Search '{name}': {options.tuner}, up to "
                  f"{options.max_trials if options.tuner != 'hyperband' else 'hyperband'} "
                  f"trials, {done} already done; parent run {parent.info.run_id}.")
 
         # 4. The search (the chief only serves the oracle until the workers are done).
         try:
             search.search(train, validation_data=val, verbose=options.verbose)
+        except WorkersGoneError:
+            # The trials of dead workers are not RUNNING any more; a restarted
+            # worker reopens its trial's run. Raised inside the run: it ends FAILED.
+            runs.close_stale()
+            raise
         except RuntimeError as exc:
             if not str(exc).startswith(_TOO_MANY_FAILURES):
                 raise

@@ -8,7 +8,10 @@ released between trials.
 
 `RandomSearch`, `Hyperband` and `BayesianOptimization` are keras-tuner's
 classes with `ZooTuner` mixed in; their oracles (and so resume and the
-distributed chief/worker mode) are keras-tuner's, untouched.
+distributed chief/worker mode) are keras-tuner's, untouched. In a
+distributed search the chief serves the oracle with a bound on how long it
+waits for workers, and each worker reports that it is alive while it trains
+(zoo.tuning.distributed).
 """
 
 from __future__ import annotations
@@ -24,7 +27,9 @@ import keras
 import keras_tuner
 
 from zoo import compat
+from zoo.tuning.distributed import reporting_alive, serve_oracle
 from zoo.tuning.errors import TuningError
+from zoo.tuning.options import DEFAULT_WORKER_TIMEOUT
 from zoo.tuning.run_tree import MISSING, SearchRuns, series_by_epoch, trial_run_name
 from zoo.tuning.stopping import MedianStopping
 
@@ -65,13 +70,15 @@ class ZooTuner(keras_tuner.Tuner):
         median_stopping: stop trials below the median of finished ones.
         warmup_epochs, min_trials: of the median rule (zoo.tuning.stopping).
         progress: called with one line of text per finished trial.
+        worker_timeout: a chief's bound on waiting for its workers (seconds).
     """
 
     def __init__(self, oracle, hypermodel=None, *, runs: SearchRuns | None = None,
                  median_stopping: bool = True, warmup_epochs: int = 2, min_trials: int = 2,
-                 progress=print, **kwargs):
+                 progress=print, worker_timeout: float = DEFAULT_WORKER_TIMEOUT, **kwargs):
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
         self.runs = runs
+        self.worker_timeout = worker_timeout
         if runs is not None:
             runs.worker = self.tuner_id
         self.median_stopping = median_stopping
@@ -84,6 +91,20 @@ class ZooTuner(keras_tuner.Tuner):
         # trial_id -> (run_id, stopper, start time, custom gradients before the trial)
         self._running: dict[str, tuple] = {}
         self._errors: dict[str, str] = {}  # trial_id -> its error in one line
+
+    def search(self, *fit_args, **fit_kwargs):
+        """keras-tuner's search; a chief serves the oracle (with a bound on
+        its wait, see serve_oracle), a worker reports while it trains."""
+        if compat.is_chief():
+            if "verbose" in fit_kwargs:
+                self.oracle.verbose = fit_kwargs["verbose"]
+            self.save()
+            serve_oracle(self.oracle, worker_timeout=self.worker_timeout)
+            return
+        if compat.is_distributed():
+            with reporting_alive(self.oracle):
+                return super().search(*fit_args, **fit_kwargs)
+        return super().search(*fit_args, **fit_kwargs)
 
     @property
     def objective(self):
