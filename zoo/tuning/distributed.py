@@ -39,7 +39,6 @@ SQLite takes one writer at a time. `launch_local_search` starts that server
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import os
 import re
 import signal
@@ -52,6 +51,7 @@ import urllib.request
 from pathlib import Path
 
 from zoo import compat
+from zoo.tuning.addresses import is_loopback, oracle_address, split_oracle_address
 from zoo.tuning.errors import TuningError, WorkersGoneError
 from zoo.tuning.options import (
     DEFAULT_ORACLE_HOST,
@@ -59,12 +59,11 @@ from zoo.tuning.options import (
     ENV_ORACLE_IP,
     ENV_ORACLE_PORT,
     ENV_TUNER_ID,
+    HEARTBEAT_SECONDS,
 )
 
 LOOPBACK = "127.0.0.1"  # the MLflow server and the local launcher's ports stay here
 DEFAULT_ORACLE_PORT = 8765
-HEARTBEAT_SECONDS = 30.0  # how often a training worker tells the chief it is alive
-WILDCARD_HOSTS = ("0.0.0.0", "::")  # a chief listening on every address of its machine
 
 
 def configure_role(role: str, worker_id: int | None = None, port: int = DEFAULT_ORACLE_PORT,
@@ -89,27 +88,6 @@ def configure_role(role: str, worker_id: int | None = None, port: int = DEFAULT_
     # keras-tuner joins "IP:PORT" itself; an IPv6 address needs its brackets.
     os.environ[ENV_ORACLE_IP] = f"[{host}]" if ":" in host and not host.startswith("[") else host
     os.environ[ENV_ORACLE_PORT] = str(int(port))
-
-
-def oracle_address(host: str, port: int) -> str:
-    """The oracle's address as one string, the same for the chief and its
-    workers: "10.0.0.5:8765", "[::1]:8765" (host names lower-cased)."""
-    name = host.strip().strip("[]").lower()
-    return f"[{name}]:{int(port)}" if ":" in name else f"{name}:{int(port)}"
-
-
-def split_oracle_address(address: str) -> tuple[str, int]:
-    """oracle_address's inverse: ("10.0.0.5", 8765), ("::1", 8765)."""
-    host, _, port = address.rpartition(":")
-    return host.strip("[]"), int(port)
-
-
-def is_loopback(host: str) -> bool:
-    name = host.strip("[]")
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return name == "localhost"
 
 
 def oracle_exposure_warning(host: str) -> str | None:

@@ -23,9 +23,11 @@ from zoo.tuning.space import parse_override
 
 EXPERIMENT = "tune"
 # How long a chief waits for a worker to reach its oracle, first and then
-# between contacts; workers report every zoo.tuning.distributed.HEARTBEAT_SECONDS.
+# between contacts. A training worker reports every HEARTBEAT_SECONDS, so a
+# shorter bound than MIN_WORKER_TIMEOUT would end searches whose workers live.
+HEARTBEAT_SECONDS = 30.0
 DEFAULT_WORKER_TIMEOUT = 600.0
-MIN_WORKER_TIMEOUT = 60.0
+MIN_WORKER_TIMEOUT = 2 * HEARTBEAT_SECONDS
 DEFAULT_ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: loopback unless asked
 # keras-tuner's own way of giving a process its role; zoo reads them as
 # --chief / --worker N / --oracle-host / --oracle-port.
@@ -166,7 +168,8 @@ def add_search_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS",
                         help="the chief ends the search (parent run FAILED, with how to "
                              "restart) when no worker has reached its oracle for this long "
-                             f"(default {d.worker_timeout:.0f}; workers report every 30 s)")
+                             f"(default {d.worker_timeout:.0f}; workers report every "
+                             f"{HEARTBEAT_SECONDS:.0f} s)")
 
 
 def search_name(options: SearchOptions) -> str:
@@ -335,8 +338,6 @@ def check_search_arguments(args) -> None:
                                ("--launch-workers", args.launch_workers, 1)):
         if value is not None:
             check_number(option, value, low)
-    # Training workers report every 30 s (zoo.tuning.distributed.HEARTBEAT_SECONDS):
-    # a shorter bound would end searches whose workers are alive.
     check_number("--worker-timeout", args.worker_timeout, MIN_WORKER_TIMEOUT)
     where = resolve_role(args)
     if where["oracle_port"] is not None:

@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 from zoo.files import read_json, update_json
+from zoo.tuning.addresses import is_loopback, same_oracle, split_oracle_address
 from zoo.text import format_table
 
 _log = logging.getLogger(__name__)
@@ -79,22 +80,13 @@ def choose_parent(runs, *, oracle: str | None = None, name: str | None = None,
     """
     import socket
 
-    from zoo.tuning.distributed import WILDCARD_HOSTS, is_loopback, split_oracle_address
     from zoo.tuning.errors import TuningError
-
-    def same_oracle(tagged):
-        if not tagged:
-            return False
-        (host, port), (wanted_host, wanted_port) = (split_oracle_address(tagged),
-                                                    split_oracle_address(oracle))
-        return port == wanted_port and (host == wanted_host or host in WILDCARD_HOSTS
-                                        or is_loopback(host) and is_loopback(wanted_host))
 
     top = [r for r in runs if TAG_PARENT not in r.data.tags]
     if name is not None:
         found = [r for r in top if r.data.tags.get(TAG_SEARCH_NAME) == name]
     else:
-        found = [r for r in top if same_oracle(r.data.tags.get(TAG_ORACLE))]
+        found = [r for r in top if same_oracle(r.data.tags.get(TAG_ORACLE), oracle)]
         hosts = {r.data.tags.get(TAG_CHIEF_HOST) for r in found}
         if len(hosts) > 1:
             here = here or socket.gethostname()
@@ -170,7 +162,7 @@ class SearchRuns:
         """The running parent run of the search a worker joins, from the tracking server.
 
         Found by the oracle's address ("host:port", see
-        zoo.tuning.distributed.oracle_address), or by the search's name when
+        zoo.tuning.addresses.oracle_address), or by the search's name when
         `name` is given. Waits for the chief to open it; see choose_parent
         for which run is taken when several could be meant.
         """

@@ -40,10 +40,10 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     """
     import sys
 
+    from zoo.tuning.addresses import oracle_address
     from zoo.tuning.distributed import (
         DEFAULT_ORACLE_PORT,
         configure_role,
-        oracle_address,
         oracle_exposure_warning,
     )
 
