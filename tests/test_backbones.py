@@ -87,6 +87,7 @@ def test_backbone_builds_at_minimum_size_and_matches_its_record(name):
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("name", ONE_PER_FAMILY)
 def test_preprocessing_equals_keras_preprocess_input(name):
     spec = zoo.backbone_info(name)
@@ -97,6 +98,7 @@ def test_preprocessing_equals_keras_preprocess_input(name):
     np.testing.assert_allclose(np.asarray(ours), np.asarray(reference), rtol=1e-6, atol=1e-5)
 
 
+@pytest.mark.numerics
 @pytest.mark.parametrize("name", ONE_PER_FAMILY)
 def test_classifier_features_equal_the_plain_keras_way(name):
     """zoo(raw pixels) == keras backbone(preprocess_input(raw pixels))."""

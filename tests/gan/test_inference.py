@@ -19,6 +19,8 @@ from zoo.gan.inference import (
     with_image_statistics,
 )
 
+from tolerances import assert_same_image_up_to_rounding
+
 # Compares floats from TensorFlow's kernels: CI runs it with oneDNN flipped too.
 pytestmark = pytest.mark.numerics
 
@@ -77,16 +79,10 @@ def test_padding_is_reflection_split_around_the_image(generator, odd_image):
     # differently by CPU (oneDNN's kernels or Eigen's), which moves a rare
     # pixel across a uint8 rounding edge. One grey level, for few pixels;
     # wrong padding moves whole borders by far more.
-    _assert_same_image_up_to_rounding(translate(generator, odd_image), expected)
+    assert_same_image_up_to_rounding(translate(generator, odd_image), expected)
     multiple = odd_image[:32, :64]
-    _assert_same_image_up_to_rounding(translate(generator, multiple),
-                                      _direct(generator, multiple[None])[0])
-
-
-def _assert_same_image_up_to_rounding(actual, expected, share=1e-3):
-    difference = np.abs(actual.astype(int) - expected.astype(int))
-    assert difference.max() <= 1, difference.max()
-    assert np.mean(difference > 0) <= share, np.mean(difference > 0)
+    assert_same_image_up_to_rounding(translate(generator, multiple),
+                                     _direct(generator, multiple[None])[0])
 
 
 def test_uint8_model_gives_the_same_bytes_as_translate(generator, odd_image):

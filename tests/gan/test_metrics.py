@@ -6,6 +6,8 @@ import tensorflow as tf
 
 from zoo.gan.metrics import from_uint8, l1, psnr, ssim, to_uint8, to_unit
 
+from tolerances import FLOAT32_RTOL
+
 
 # Compares floats from TensorFlow's kernels: CI runs it with oneDNN flipped too.
 pytestmark = pytest.mark.numerics
@@ -82,7 +84,7 @@ def test_inside_a_traced_step():
         assert mine.shape == (4,)
         # A traced graph may fuse and order float32 sums differently from
         # eager ops (oneDNN's kernels more so): round-off of ~1e-5 relative.
-        np.testing.assert_allclose(mine, reference, rtol=1e-4)
+        np.testing.assert_allclose(mine, reference, rtol=FLOAT32_RTOL)
 
 
 def test_mismatched_shapes_are_named():

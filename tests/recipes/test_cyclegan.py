@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tolerances import assert_same_image_up_to_rounding
+
 TINY = ["--image-size", "24", "--epochs", "1", "--decay-epochs", "0", "--ngf", "4",
         "--fid", "none"]
 # Loads both saved generators where zoo cannot be imported, and runs them.
@@ -81,7 +83,9 @@ def test_cyclegan_on_embedded_domains_records_a_complete_run(workdir, capsys, lo
         assert expected.dtype == np.uint8 and expected.shape == odd.shape
         np.testing.assert_array_equal(np.load(result.output / f"{direction}.npy"), expected)
         exported = tf.saved_model.load(str(result.output / f"savedmodel_{direction}"))
-        np.testing.assert_array_equal(exported.serve(tf.constant(odd)).numpy(), expected)
+        # The SavedModel runs as one optimised graph, which fuses ops that the
+        # Keras model runs one by one: a rare pixel may round the other way.
+        assert_same_image_up_to_rounding(exported.serve(tf.constant(odd)).numpy(), expected)
         registered = mlflow.keras.load_model(f"models:/swap-{direction}@candidate")
         np.testing.assert_array_equal(np.asarray(registered(odd)), expected)
 
