@@ -42,8 +42,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
-from zoo.preprocessing import reference_preprocess  # noqa: E402
-from zoo.training import (  # noqa: E402
+from zoo.classification import (  # noqa: E402
     FeatureCache,
     TrainConfig,
     attach_head,
@@ -51,6 +50,7 @@ from zoo.training import (  # noqa: E402
     train_heads,
 )
 from zoo.classification.classifier import feature_extractor  # noqa: E402
+from zoo.preprocessing import reference_preprocess  # noqa: E402
 
 EPOCHS = 5
 

@@ -44,7 +44,7 @@ from zoo.arguments import (  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
 if TYPE_CHECKING:
-    from zoo.training import TrainConfig
+    from zoo.classification import TrainConfig
 
 EXPERIMENT = "classify"
 # Small defaults: the digits run finishes in a few minutes on a 2-core CPU.
@@ -132,7 +132,7 @@ def resolve_weights(choice: str, backbone: str):
 
 
 def make_config(args, weights) -> TrainConfig:
-    from zoo.training import TrainConfig
+    from zoo.classification import TrainConfig
 
     config = TrainConfig(
         backbone=args.backbone, image_size=args.image_size, weights=weights,
@@ -173,7 +173,7 @@ def main(argv=None):
         evaluate_classifier,
         format_baselines,
     )
-    from zoo.training import TrainConfig, dataset_digest, train_classifier
+    from zoo.classification import TrainConfig, dataset_digest, train_classifier
     from zoo.training.checkpoint import Checkpointer
     from zoo.classification.reports import (
         epoch_metrics,

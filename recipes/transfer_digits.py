@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.text import format_table  # noqa: E402
-from zoo.training import TrainConfig  # noqa: E402
+from zoo.classification import TrainConfig  # noqa: E402
 
 EXPERIMENT = "transfer_digits"
 PRETRAIN_CLASSES = (0, 1, 2, 3, 4)
@@ -106,7 +106,7 @@ def tracked_training(name, config, train, val, test, class_names, args):
     )
     from zoo.tracking.offline import BestEffort
     from zoo.tracking.spool import MetricSpool
-    from zoo.training import train_classifier
+    from zoo.classification import train_classifier
 
     with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,
                               tags=tracking.standard_tags(EXPERIMENT, backbone=config.backbone,

@@ -14,17 +14,9 @@ import argparse
 import os
 
 from zoo.backbones import backbone_info
-from zoo.errors import UnknownBackboneError, ZooError
+from zoo.errors import ArgumentError, UnknownBackboneError, ZooError
 
 WEIGHTS_WORDS = ("auto", "imagenet", "none")
-
-
-class ArgumentError(ZooError):
-    """A command-line argument that cannot work; the message names the option."""
-
-    def __init__(self, option: str, message: str):
-        super().__init__(f"argument {option}: {message}")
-        self.option = option
 
 
 def check_backbones(option: str, names, image_size: int | None = None,

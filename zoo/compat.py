@@ -25,7 +25,7 @@ import inspect
 import os
 from importlib.metadata import PackageNotFoundError, version
 
-from zoo.errors import ZooError
+from zoo.errors import CompatError
 
 # The versions each shim was checked with (tests/test_compat.py, with these installed).
 KERAS_TUNER_CHECKED = "1.4.8"
@@ -42,10 +42,6 @@ KERAS_TUNER_METHODS = {
 }
 SAVE_BEST_EPOCH_PARAMETERS = ("self", "objective", "filepath")
 MLFLOW_SAVE_EXAMPLE_PARAMETERS = ("mlflow_model", "input_example", "path")
-
-
-class CompatError(ZooError, RuntimeError):
-    """An internal of another package that zoo relies on has moved."""
 
 
 def moved(package: str, what: str, checked: str, detail: str = "") -> CompatError:

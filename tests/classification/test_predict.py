@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 import zoo
-from zoo.classification.image_files import collect_image_files, read_image
+from zoo.data.image_files import collect_image_files, read_image
 from zoo.classification.model_io import CLASS_NAMES_FILE, load_model_and_class_names
 from zoo.classification.predict import predict_paths
 from zoo.classification.predict_cli import add_predict_command

@@ -16,7 +16,7 @@ import pytest
 
 from zoo.errors import ZooError
 from zoo.files import DiskFullError, atomic_file, read_json, update_json
-from zoo.training.feature_cache import Features, FeatureCache
+from zoo.classification.feature_cache import Features, FeatureCache
 
 
 def _disk_full(*args, **kwargs):
@@ -170,7 +170,7 @@ def test_disk_full_while_caching_features_leaves_no_entry(tmp_path, monkeypatch)
 PUT_MANY = """
 import sys
 import numpy as np
-from zoo.training.feature_cache import Features, FeatureCache
+from zoo.classification.feature_cache import Features, FeatureCache
 rng = np.random.default_rng(1)
 entry = Features(rng.normal(size=(20, 8)).astype("float32"), np.arange(20) % 3)
 cache = FeatureCache(sys.argv[1])
@@ -223,8 +223,8 @@ def test_a_cut_cache_entry_no_longer_fails_the_trial_that_reads_it(tmp_path):
     import tensorflow as tf
 
     from zoo import create_classifier
-    from zoo.training import TrainConfig
-    from zoo.training.feature_cache import compute_features
+    from zoo.classification import TrainConfig
+    from zoo.classification.feature_cache import compute_features
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 255, (12, 32, 32, 3)).astype("uint8")

@@ -64,7 +64,7 @@ def _wait(outcome, seconds):
 
 
 def test_a_chief_whose_worker_vanished_mid_trial_ends_naming_the_trial_and_the_restart(chief):
-    from zoo.tuning.errors import WorkersGoneError
+    from zoo.errors import WorkersGoneError
 
     client, outcome = chief(worker_timeout=1.5)
     trial = client.create_trial("tuner0")
@@ -80,7 +80,7 @@ def test_a_chief_whose_worker_vanished_mid_trial_ends_naming_the_trial_and_the_r
 
 
 def test_a_chief_that_no_worker_ever_reached_ends_at_its_bound(chief):
-    from zoo.tuning.errors import WorkersGoneError
+    from zoo.errors import WorkersGoneError
 
     _, outcome = chief(worker_timeout=1.0)
     _wait(outcome, 30)
@@ -134,7 +134,7 @@ def test_a_port_another_chief_holds_is_one_clear_error(oracle, monkeypatch):
     import socket
 
     from zoo.tuning.distributed import configure_role, serve_oracle
-    from zoo.tuning.errors import TuningError
+    from zoo.errors import TuningError
 
     with socket.socket() as holder:
         holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as a gRPC server does

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from zoo.tuning.errors import SearchFailedError
+from zoo.errors import SearchFailedError
 from zoo.tuning.hypermodel import ClassifierHyperModel
 from zoo.tuning.run_tree import SearchRuns
 from zoo.tuning.search import run_search
@@ -196,7 +196,7 @@ def test_a_worker_finds_the_running_parent_by_name_in_a_folder_of_its_own(store,
     from mlflow import MlflowClient
 
     from zoo import tracking
-    from zoo.tuning.errors import TuningError
+    from zoo.errors import TuningError
 
     uri, chief_folder = store
     client = MlflowClient(uri)
@@ -228,7 +228,7 @@ def test_workers_find_their_search_by_the_oracle_address_and_never_confuse_two(s
     from mlflow import MlflowClient
 
     from zoo import tracking
-    from zoo.tuning.errors import TuningError
+    from zoo.errors import TuningError
     from zoo.tuning.run_tree import choose_parent
 
     uri, project = store

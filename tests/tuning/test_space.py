@@ -3,8 +3,8 @@
 import keras_tuner
 import pytest
 
-from zoo.training import TrainConfig
-from zoo.tuning.errors import TuningError
+from zoo.classification import TrainConfig
+from zoo.errors import TuningError
 from zoo.tuning.hypermodel import ClassifierHyperModel
 from zoo.tuning.space import parse_override
 

@@ -5,16 +5,19 @@ Where things live, one job per file:
     classifier.py      create_classifier(), create_backbone(), apply_head(),
                        unfreeze_last_blocks(); cutting a classifier into its
                        feature extractor and head (feature_extractor, head_model)
+    config.py          TrainConfig: every training knob and its default
+    trainer.py         train_classifier(): phase 1 (head), phase 2 (fine-tuning),
+                       on the shared TrainingLoop
+    feature_cache.py   backbone features computed once, reused across epochs and runs
+    heads.py           heads trained alone on cached features (head tuning)
     evaluation.py      accuracy, top-k, per-class scores, misclassified examples
     plots.py           confusion matrix, learning curves, misclassified grid
     reports.py         what a classifier run logs to MLflow: per-epoch and final
                        scores, per-class tables, plots, the run description
     model_io.py        loading a saved classifier and its class_names.json
-    image_files.py     the image files named by files and folders
     predict.py         predict_paths(): batching and top-k
     prediction_csv.py  predictions as path,rank,label,probability rows
     predict_cli.py     the `zoo predict` command
-    errors.py          PredictError
 
 Importing zoo.classification imports neither TensorFlow nor Keras; the
 names below load their module on first use.
@@ -34,6 +37,16 @@ _LAZY = {
     "load_model_and_class_names": "zoo.classification.model_io",
     "Prediction": "zoo.classification.predict",
     "predict_paths": "zoo.classification.predict",
+    "TrainConfig": "zoo.classification.config",
+    "TrainResult": "zoo.classification.trainer",
+    "train_classifier": "zoo.classification.trainer",
+    "FeatureCache": "zoo.classification.feature_cache",
+    "compute_features": "zoo.classification.feature_cache",
+    "dataset_digest": "zoo.classification.feature_cache",
+    "HeadResult": "zoo.classification.heads",
+    "attach_head": "zoo.classification.heads",
+    "train_head": "zoo.classification.heads",
+    "train_heads": "zoo.classification.heads",
 }
 
 __getattr__, __dir__ = lazy_attributes("zoo.classification", globals(), _LAZY)

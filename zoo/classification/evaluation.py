@@ -40,7 +40,7 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
-from zoo.errors import ZooError
+from zoo.errors import EvaluationError
 from zoo.text import format_table
 
 DEFAULT_TOP_K = 5
@@ -59,10 +59,6 @@ BASELINE_MAX_TRAIN_EXAMPLES = 10_000
 # they would nest the metric in the MLflow UI, and "a//b" is rejected.
 _UNSAFE_METRIC_CHARACTERS = re.compile(r"[^A-Za-z0-9_\-. ]")
 _MLFLOW_MAX_KEY_LENGTH = 250
-
-
-class EvaluationError(ZooError, ValueError):
-    """Data, labels or class names that do not fit the model being evaluated."""
 
 
 @dataclasses.dataclass

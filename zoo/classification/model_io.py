@@ -25,7 +25,7 @@ import os
 import re
 import tempfile
 
-from zoo.classification.errors import PredictError
+from zoo.errors import PredictError
 
 CLASS_NAMES_FILE = "class_names.json"
 

@@ -5,7 +5,7 @@
     ...     print(p.path, p.labels[0], p.probabilities[0])
 
 Models and class names load as `zoo.classification.model_io` describes;
-files and folders expand as `zoo.classification.image_files` describes (a
+files and folders expand as `zoo.data.image_files` describes (a
 file PIL cannot read as an image is skipped, whatever its extension). The
 `zoo predict` command is in `predict_cli.py`, the CSV form in
 `prediction_csv.py`.
@@ -22,8 +22,8 @@ from collections import Counter
 
 import numpy as np
 
-from zoo.classification.errors import PredictError
-from zoo.classification.image_files import HIDDEN, collect_image_files, read_image
+from zoo.errors import PredictError
+from zoo.data.image_files import HIDDEN, collect_image_files, read_image
 from zoo.classification.model_io import load_model_and_class_names, model_image_size
 
 DEFAULT_TOP_K = 5

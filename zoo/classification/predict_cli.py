@@ -13,8 +13,8 @@ import argparse
 import os
 import sys
 
-from zoo.classification.errors import PredictError
-from zoo.classification.image_files import collect_image_files
+from zoo.errors import PredictError
+from zoo.data.image_files import collect_image_files
 from zoo.classification.model_io import CLASS_NAMES_FILE, load_model_and_class_names
 from zoo.classification.predict import (
     DEFAULT_BATCH_SIZE,

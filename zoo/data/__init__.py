@@ -9,6 +9,7 @@ Where things live:
     embedded.py         digits, faces, edges2photos, gray2color, color2sepia...
     tfds_source.py      "tfds:NAME" sources and their offline errors
     images.py           decoding one file safely (modes, EXIF, bombs...)
+    image_files.py      the image files named by files and folders (predict, translate)
     scan.py             walking a folder (hidden files, symlinks...)
     report.py           what a scan found, printed by `zoo data check`
     check.py            check_folder and layout detection

@@ -10,8 +10,8 @@ import keras
 
 from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.training.checkpoint import Checkpointer
+from zoo.training.distribute import dtype_policy, make_strategy
 from zoo.training.loop import TrainingLoop, new_state
-from zoo.training.trainer import make_strategy
 
 
 class EpochsConfig:
@@ -44,15 +44,10 @@ def build_model(config, strategy, make_epochs, build):
     """
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
-    previous_policy = keras.config.dtype_policy()
-    if config.mixed_precision:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
+    with dtype_policy("mixed_bfloat16" if config.mixed_precision else None):
         epochs = make_epochs()
         with strategy.scope():
             model = build(epochs.steps_per_epoch)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     return strategy, epochs, model
 
 

@@ -25,11 +25,7 @@ import argparse
 import os
 import sys
 
-from zoo.errors import ZooError
-
-
-class TranslateError(ZooError, ValueError):
-    """A model, input or option of `zoo translate` that cannot be used."""
+from zoo.errors import TranslateError
 
 
 # The files a CycleGAN run saves its generators as, by direction.
@@ -168,7 +164,7 @@ def plan_outputs(inputs, out_dir: str) -> list[tuple[str, str]]:
         TranslateError: an INPUT does not exist, or two inputs would be
             written to the same PNG.
     """
-    from zoo.classification.image_files import collect_image_files
+    from zoo.data.image_files import collect_image_files
 
     jobs, seen_inputs, sources_of = [], set(), {}
     for root in inputs:

@@ -35,7 +35,7 @@ loads Keras on first access.
 from zoo._lazy import lazy_attributes
 
 from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log_plot
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 from zoo.tracking.params import flatten_config, git_commit, standard_tags
 from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, register_candidate
 from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable, tracked_run

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from zoo.compat import create_mlflow_example_folder_first
 from zoo.quiet import no_progress_bars
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 from zoo.tracking.params import flatten_config
 
 _log = logging.getLogger(__name__)

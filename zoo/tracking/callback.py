@@ -22,7 +22,7 @@ from pathlib import Path
 
 import keras
 
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 
 _log = logging.getLogger(__name__)
 

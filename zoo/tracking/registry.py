@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 
 _log = logging.getLogger(__name__)
 

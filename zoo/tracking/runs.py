@@ -34,7 +34,7 @@ import threading
 import traceback
 from collections.abc import Iterator, Mapping
 
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 from zoo.tracking.store import default_artifact_location, resolve_tracking_uri
 
 _log = logging.getLogger(__name__)

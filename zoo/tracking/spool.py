@@ -42,7 +42,7 @@ import warnings
 from pathlib import Path
 
 from zoo.files import DiskFullError, atomic_write_text, is_disk_full
-from zoo.tracking.errors import TrackingError
+from zoo.errors import TrackingError
 from zoo.tracking.runs import mark_run_started, on_unreachable_end
 
 _log = logging.getLogger(__name__)

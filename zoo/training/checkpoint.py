@@ -28,7 +28,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from zoo.errors import ZooError
+from zoo.errors import CheckpointError
 from zoo.files import (
     DiskFullError,
     atomic_directory,
@@ -47,10 +47,6 @@ STATE = "state.json"
 # process: a recipe reads the state and the trainer restores the weights, each
 # with its own Checkpointer, and the damage is news only once.
 _REPORTED_DAMAGE: set[tuple[str, str]] = set()
-
-
-class CheckpointError(ZooError):
-    """No intact checkpoint where one was expected, or one that does not fit."""
 
 
 def seed_states(model) -> dict:

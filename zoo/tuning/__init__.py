@@ -22,7 +22,6 @@ Where things live, one job per file:
     result.py       SearchResult, its file in the project dir, the final report
     distributed.py  chief / workers / local launcher, MLflow server
     cli.py          `zoo tune`
-    errors.py       TuningError
 
 Importing zoo.tuning imports neither TensorFlow nor MLflow; the names below
 load their module on first use.
@@ -30,7 +29,7 @@ load their module on first use.
 
 from zoo._lazy import lazy_attributes
 
-from zoo.tuning.errors import TuningError
+from zoo.errors import TuningError
 
 _LAZY = {
     "ClassifierHyperModel": "zoo.tuning.hypermodel",

@@ -22,7 +22,7 @@ import argparse
 import sys
 
 from zoo.errors import ZooError
-from zoo.tuning.errors import SearchFailedError
+from zoo.errors import SearchFailedError
 from zoo.tuning.options import add_search_arguments, check_search_arguments, options_from_args
 from zoo.tuning.result import format_result, load_result
 

@@ -52,7 +52,7 @@ from pathlib import Path
 
 from zoo import compat
 from zoo.tuning.addresses import is_loopback, oracle_address, split_oracle_address
-from zoo.tuning.errors import TuningError, WorkersGoneError
+from zoo.errors import TuningError, WorkersGoneError
 from zoo.tuning.options import (
     DEFAULT_ORACLE_HOST,
     DEFAULT_WORKER_TIMEOUT,

@@ -9,11 +9,11 @@ Two ways to run a trial, picked per trial from its hyperparameters:
 
 - cached (fine_tune_blocks == 0 and augment == 0): the backbone is frozen and
   sees the same images every epoch, so its features are computed once per
-  backbone (zoo.training.compute_features, kept in one FeatureCache shared by
+  backbone (zoo.classification.compute_features, kept in one FeatureCache shared by
   all trials) and `build` returns only the head, on features. A search over
   heads then costs little more than one backbone pass.
 - full: `build` returns the whole classifier and `fit` runs
-  zoo.training.train_classifier (phase 1 on cached features when there is no
+  zoo.classification.train_classifier (phase 1 on cached features when there is no
   augmentation, then fine-tuning), relaying its epochs to the Keras callbacks.
   Hyperband's continued trials start again from scratch on this path.
 """
@@ -28,8 +28,8 @@ import tensorflow as tf
 
 from zoo.backbones import backbone_info
 from zoo.errors import UnknownBackboneError
-from zoo.training import FeatureCache, TrainConfig, compute_features, dataset_digest
-from zoo.tuning.errors import TuningError
+from zoo.classification import FeatureCache, TrainConfig, compute_features, dataset_digest
+from zoo.errors import TuningError
 from zoo.tuning.space import DIMENSIONS, SearchSpace
 
 
@@ -122,8 +122,8 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
     def build(self, hp):
         """The model for one trial: the head alone (cached path) or the classifier."""
         from zoo.classification.classifier import create_classifier
-        from zoo.training.heads import build_head
-        from zoo.training.trainer import compile_for_training
+        from zoo.classification.heads import build_head
+        from zoo.classification.trainer import compile_for_training
 
         config = self.config_for(hp)
         if self.uses_cached_features(config):
@@ -203,7 +203,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
             verbose=verbose, shuffle=False)  # the dataset shuffles itself, with the seed
 
     def _fit_classifier(self, config, model, train, val, callbacks, verbose):
-        from zoo.training import train_classifier
+        from zoo.classification import train_classifier
 
         # train_classifier runs its own epoch loop; relay each epoch to the
         # callbacks as Keras would, on the built model (which they watch for

@@ -80,7 +80,7 @@ def choose_parent(runs, *, oracle: str | None = None, name: str | None = None,
     """
     import socket
 
-    from zoo.tuning.errors import TuningError
+    from zoo.errors import TuningError
 
     top = [r for r in runs if TAG_PARENT not in r.data.tags]
     if name is not None:
@@ -166,7 +166,7 @@ class SearchRuns:
         `name` is given. Waits for the chief to open it; see choose_parent
         for which run is taken when several could be meant.
         """
-        from zoo.tuning.errors import TuningError
+        from zoo.errors import TuningError
 
         deadline = time.monotonic() + timeout
         while True:
@@ -193,7 +193,7 @@ class SearchRuns:
         """The parent run id in this folder's mapping, waiting for the chief to
         write it (the local launcher, which shares the chief's folder; workers
         use find_parent)."""
-        from zoo.tuning.errors import TuningError
+        from zoo.errors import TuningError
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

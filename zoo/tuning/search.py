@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from zoo.tuning.errors import SearchFailedError, TuningError, WorkersGoneError
+from zoo.errors import SearchFailedError, TuningError, WorkersGoneError
 from zoo.tuning.options import EXPERIMENT, SearchOptions, search_name
 from zoo.tuning.result import SearchResult, save_result
 
@@ -62,7 +62,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     from zoo import tracking
     from zoo.data import load_classification, load_test
     from zoo.errors import ZooError
-    from zoo.training import FeatureCache, TrainConfig
+    from zoo.classification import FeatureCache, TrainConfig
     from zoo.tuning.hypermodel import ClassifierHyperModel
     from zoo.tuning.run_tree import (
         TAG_CHIEF_HOST,

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from zoo.tuning.errors import TuningError
+from zoo.errors import TuningError
 
 FIXED_FROM_CONFIG = "fixed"  # the default is hp.Fixed(the base TrainConfig's value)
 

@@ -19,9 +19,9 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.classification.classifier import apply_head
-from zoo.training.config import TrainConfig
-from zoo.training.feature_cache import CachedFeatures, Features
-from zoo.training.trainer import compile_for_training
+from zoo.classification.config import TrainConfig
+from zoo.classification.feature_cache import CachedFeatures, Features
+from zoo.classification.trainer import compile_for_training
 
 HEAD_LAYERS = ("head_hidden", "head_dropout", "predictions")
 

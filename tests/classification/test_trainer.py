@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from zoo.classification.classifier import get_backbone
-from zoo.training import FeatureCache, TrainConfig, train_classifier
+from zoo.classification import FeatureCache, TrainConfig, train_classifier
 
 
 def _config(**overrides):

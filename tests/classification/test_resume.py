@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from zoo.training import FeatureCache, TrainConfig, train_classifier
+from zoo.classification import FeatureCache, TrainConfig, train_classifier
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = dict(backbone="mobilenet_v3_small", image_size=32, weights=None, epochs=3,
@@ -24,7 +24,7 @@ DRIVER = textwrap.dedent(
     import sys, time
     sys.path.insert(0, {here!r})
     from conftest import colour_dataset
-    from zoo.training import FeatureCache, TrainConfig, train_classifier
+    from zoo.classification import FeatureCache, TrainConfig, train_classifier
     train, _, _ = colour_dataset(48, seed=0)
     val, _, _ = colour_dataset(24, seed=1)
     config = TrainConfig(**{config!r})

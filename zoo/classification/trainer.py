@@ -31,9 +31,10 @@ from zoo.classification.classifier import (
     head_model,
     unfreeze_last_blocks,
 )
+from zoo.classification.config import TrainConfig
+from zoo.classification.feature_cache import FeatureCache, compute_features, dataset_digest
 from zoo.training.checkpoint import Checkpointer
-from zoo.training.config import TrainConfig
-from zoo.training.feature_cache import FeatureCache, compute_features, dataset_digest
+from zoo.training.distribute import dtype_policy, make_strategy
 from zoo.training.loop import PRECISE_BN_EXAMPLES, Monitor, TrainingLoop, new_state
 
 SHUFFLE_BUFFER = 2048
@@ -61,17 +62,6 @@ class TrainResult:
     resumed_from: int | None = None
     stop_reason: str | None = None
     state: dict = field(default_factory=dict)
-
-
-def make_strategy(name: str, devices=None):
-    """The tf.distribute strategy for `TrainConfig.strategy`."""
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy(devices=devices)
-    if name == "multi_worker":
-        # The hosts come from TF_CONFIG; create it before other TensorFlow
-        # work in the process, as TensorFlow requires.
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    return tf.distribute.get_strategy()
 
 
 def use_mixed_precision(setting) -> bool:
@@ -214,18 +204,12 @@ def train_classifier(
             arguments, trained instead of building one (not with `resume`,
             which builds its own to restore into).
     """
-    previous = keras.config.dtype_policy()
-    if use_mixed_precision(config.mixed_precision):
-        keras.config.set_dtype_policy("mixed_float16")
-    try:
+    policy = "mixed_float16" if use_mixed_precision(config.mixed_precision) else None
+    with dtype_policy(policy):
         return _train_classifier(
             config, train, val, num_classes, checkpoint_dir=checkpoint_dir, resume=resume,
             feature_cache=feature_cache, on_epoch_end=on_epoch_end, extra_state=extra_state,
             verbose=verbose, strategy=strategy, train_digest=train_digest, model=model)
-    finally:
-        # Layers keep the policy they were built with; the global one goes
-        # back, so that what the caller builds next is float32 again.
-        keras.config.set_dtype_policy(previous)
 
 
 def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume, feature_cache,

@@ -15,7 +15,7 @@ import os
 
 import numpy as np
 
-from zoo.classification.errors import PredictError
+from zoo.errors import PredictError
 
 # The reason given to on_skip for a hidden file or folder.
 HIDDEN = "hidden"
