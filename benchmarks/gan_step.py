@@ -66,9 +66,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from zoo.gan import patchgan_discriminator, resnet_generator, unet_generator  # noqa: E402
-from zoo.gan.cyclegan_training import CycleGANConfig, build_cyclegan  # noqa: E402
-from zoo.gan.pix2pix import TRAIN_METRICS  # noqa: E402
-from zoo.gan.training import Pix2PixConfig, build_pix2pix  # noqa: E402
+from zoo.gan.cyclegan.training import CycleGANConfig, build_cyclegan  # noqa: E402
+from zoo.gan.pix2pix.model import TRAIN_METRICS  # noqa: E402
+from zoo.gan.pix2pix.training import Pix2PixConfig, build_pix2pix  # noqa: E402
 from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 
 # name -> (jit_compile, mixed_precision) of Pix2PixConfig

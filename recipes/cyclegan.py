@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -41,6 +40,7 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
 from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "cyclegan"
@@ -48,8 +48,7 @@ GENERATORS = {"resnet9": 9, "resnet6": 6}
 # The default embedded run: about ten minutes on a 2-core CPU, upper bound
 # included. The paper trains 100 + 100 epochs at 256 px with resnet9, ngf 64.
 DEFAULTS = SimpleNamespace(data="rgb2bgr", image_size=64, generator="resnet6", ngf=16,
-                           epochs=6, decay_epochs=3, batch_size=1, lambda_identity=0.5,
-                           seed=1337)
+                           epochs=6, decay_epochs=3, batch_size=1, lambda_identity=0.5)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 8
 MODEL_ROW = "CycleGAN"
@@ -85,26 +84,12 @@ def parse_args(argv=None):
     parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
                         help="FID/KID on InceptionV3 features: auto (when its ImageNet "
                              "weights can be had), inception, or none")
-    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
-                        default="default")
-    parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in bfloat16 (variables stay float32)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the last run of this configuration from its checkpoint")
-    parser.add_argument("--register", metavar="NAME",
-                        help="register the generators as NAME-AtoB and NAME-BtoA (alias "
-                             "'candidate'; 'champion' when the held-out PSNR against the true "
-                             "mapping beats the current champion's and identity's)")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
-                             "sqlite:///mlflow.db)")
-    parser.add_argument("--output-dir", default=None,
-                        help="checkpoints, samples and the saved generators (default: "
-                             "runs/cyclegan/DATA_SIZEpx)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's start-up logs (hidden by default)")
+    add_run_arguments(parser, saves="checkpoints, samples and the saved generators",
+                      registers="register the generators as NAME-AtoB and NAME-BtoA (alias "
+                                "'candidate'; 'champion' when the held-out PSNR against the "
+                                "true mapping beats the current champion's and identity's)")
     args = parser.parse_args(argv)
     exit_on_bad_arguments(parser, check_arguments, args)
     return args
@@ -129,7 +114,7 @@ def check_arguments(args) -> None:
 
 
 def make_config(args):
-    from zoo.gan.cyclegan_training import CycleGANConfig
+    from zoo.gan.cyclegan.training import CycleGANConfig
 
     return CycleGANConfig(
         image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
@@ -150,34 +135,17 @@ def true_mappings(source: str):
 
 def main(argv=None):
     args = parse_args(argv)
-    from zoo import tracking
-
-    # A tracking server that is down is reported now, before the data is read.
-    tracking.require_reachable(tracking.resolve_tracking_uri(args.tracking_uri))
-    from zoo.training import is_chief, make_strategy
-
-    # Several machines: every worker runs this same command with its own
-    # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
-    strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
+    run = RecipeRun(args, EXPERIMENT)
     from zoo.data import load_unpaired
     from zoo.files import atomic_file, atomic_write_text
     from zoo.gan import reports
-    from zoo.gan.cyclegan_training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.cyclegan.resnet import with_image_size
+    from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.cyclegan.upper_bound import train_paired_generator
     from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
     from zoo.gan.inference import export_saved_model, uint8_model
-    from zoo.gan.resnet import with_image_size
     from zoo.gan.results_page import write_results_page
     from zoo.gan.translate_cli import DIRECTIONS
-    from zoo.gan.upper_bound import train_paired_generator
-    from zoo.training.checkpoint import Checkpointer
-    from zoo.tracking.names import epoch_metrics, set_run_description
-    from zoo.tracking.offline import (
-        BestEffort,
-        model_lines,
-        print_unsent,
-        register_logged_model,
-    )
-    from zoo.tracking.spool import MetricSpool
 
     # 1. Data: each domain's uint8 images in a fixed order; training shuffles
     #    and jitters each epoch with seeds of the epoch (exact resume).
@@ -191,142 +159,110 @@ def main(argv=None):
     samples_a = _first_images(data.test_a, SAMPLE_COUNT)
     samples_b = _first_images(data.test_b, SAMPLE_COUNT)
 
-    # 2. Where this configuration keeps its checkpoints: --resume finds them there.
-    output = Path(args.output_dir or Path("runs") / EXPERIMENT /
-                  f"{slug(args.data)}_{args.image_size}px")
-    checkpointer = Checkpointer(output / "checkpoints")
-    previous = checkpointer.load_state() if args.resume else None
-    if args.resume and previous is None:
-        print(f"[resume] No checkpoint in {checkpointer.directory}: starting a new run.")
+    # 2. The configuration, or the one --resume finds beside its checkpoints.
+    previous = run.open_output(f"{slug(args.data)}_{args.image_size}px")
     config = CycleGANConfig(**previous["config"]) if previous else make_config(args)
 
     def train(**tracked):
         return train_cyclegan(config, data.train_a, data.train_b, test,
-                              checkpoint_dir=checkpointer.directory,
-                              resume=previous is not None, strategy=strategy, **tracked)
+                              checkpoint_dir=run.checkpoint_dir, resume=run.resuming,
+                              strategy=run.strategy, **tracked)
 
-    if not is_chief(strategy):
-        # A worker other than the chief trains its share and keeps nothing.
+    if not run.is_chief:
         train(verbose=0)
-        print("Worker finished; the chief holds the run and the models.")
-        return None
+        return run.worker_finished()
 
-    # 3. One MLflow run; a resumed run continues the same one. Metrics wait in
-    #    a spool file beside the checkpoints until the tracking server has them.
-    tags = tracking.standard_tags(EXPERIMENT, data_source=args.data)
-    run_id = previous["extra"].get("run_id") if previous else None
-    with tracking.tracked_run(EXPERIMENT, run_name=f"cyclegan-{slug(args.data)}",
-                              tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
+    with run.tracked(f"cyclegan-{slug(args.data)}", tags={"data_source": args.data},
+                     params={"cyclegan": config.to_dict(), "data": args.data,
+                             "upper_bound": args.upper_bound}):
         import mlflow
 
-        run_id = run.info.run_id
-        tracking.log_config({"cyclegan": config.to_dict(), "data": args.data,
-                             "upper_bound": args.upper_bound})
-        spool = MetricSpool.for_run(output, run_id)
-        # Files and tags the server cannot take wait in the spool with the metrics.
-        steps = BestEffort(spool)
-        try:
-            def on_epoch_end(epoch, logs, model):
-                spool.log_metrics(epoch_metrics(logs), step=epoch)
+        def on_epoch_end(epoch, logs, model):
+            if run.log_epoch(epoch, logs):
                 reports.CycleSamples(samples_a, samples_b, _translator(model.generator_ab),
-                                     _translator(model.generator_ba), output / "samples",
-                                     reports.EpochImageLog(steps, mlflow))(epoch)
+                                     _translator(model.generator_ba), run.output / "samples",
+                                     reports.EpochImageLog(run.steps, mlflow))(epoch)
 
-            # 4. Train, then the paired upper bound with the same budget.
-            result = train(on_epoch_end=on_epoch_end, extra_state={"run_id": run_id})
-            generators = {"AtoB": result.model.generator_ab, "BtoA": result.model.generator_ba}
-            upper = {}
-            if args.upper_bound == "paired":
-                for direction, train_images in (("AtoB", data.train_a),
-                                                ("BtoA", data.train_b)):
-                    if truth[direction] is not None:
-                        print(f"[upper bound] Training the generator {direction} on the true "
-                              f"pairs ({config.total_epochs} epochs)...", flush=True)
-                        upper[direction] = train_paired_generator(
-                            config, train_images, truth[direction], name=f"paired_{direction}")
+        # 3. Train, then the paired upper bound with the same budget.
+        result = train(on_epoch_end=on_epoch_end, extra_state=run.extra_state)
+        generators = {"AtoB": result.model.generator_ab, "BtoA": result.model.generator_ba}
+        upper = {}
+        if args.upper_bound == "paired":
+            for direction, train_images in (("AtoB", data.train_a), ("BtoA", data.train_b)):
+                if truth[direction] is not None:
+                    print(f"[upper bound] Training the generator {direction} on the true "
+                          f"pairs ({config.total_epochs} epochs)...", flush=True)
+                    upper[direction] = train_paired_generator(
+                        config, train_images, truth[direction], name=f"paired_{direction}")
 
-            # 5. Both generators: .keras files of built-in layers that take any
-            #    size (a multiple of 4), uint8 in and out, written before
-            #    anything is sent to MLflow; and SavedModels.
-            folder = output / "generators"
-            served = {}
-            for direction, generator in generators.items():
-                served[direction] = uint8_model(with_image_size(generator),
-                                                name=f"cyclegan_{direction}")
-                with atomic_file(folder / DIRECTIONS[direction]) as staging:
-                    served[direction].save(staging)
-                export_saved_model(served[direction], output / f"savedmodel_{direction}")
+        # 4. Both generators: .keras files of built-in layers that take any
+        #    size (a multiple of 4), uint8 in and out, written before
+        #    anything is sent to MLflow; and SavedModels.
+        folder = run.output / "generators"
+        served = {}
+        for direction, generator in generators.items():
+            served[direction] = uint8_model(with_image_size(generator),
+                                            name=f"cyclegan_{direction}")
+            with atomic_file(folder / DIRECTIONS[direction]) as staging:
+                served[direction].save(staging)
+            export_saved_model(served[direction], run.output / f"savedmodel_{direction}")
 
-            # 6. Held-out scores of the generators as saved: against the true
-            #    mapping where it is known, beside identity and the upper bound.
-            extractor = extractor_for(args.fid)
-            tables, all_rows = [], {}
-            for direction, images in (("AtoB", data.test_a), ("BtoA", data.test_b)):
-                if truth[direction] is None:
-                    continue
-                pairs = _with_truth(images, truth[direction])
-                rows = {"identity": input_baseline(pairs, extractor=extractor),
-                        MODEL_ROW: paired_scores(_served(served[direction]), pairs,
-                                                 extractor=extractor)}
-                if direction in upper:
-                    rows["paired (upper bound)"] = paired_scores(
-                        _translator(upper[direction]), pairs, extractor=extractor)
-                all_rows[direction] = rows
-                tables.append(f"{DIRECTION_NAMES[direction]}, against the true mapping "
-                              f"({rows[MODEL_ROW]['images']} images):\n"
-                              f"{comparison_table(rows)}")
-                spool.log_metrics(reports.score_metrics(rows, MODEL_ROW,
-                                                        split=f"test/{direction}"))
-            table = "\n\n".join(tables) or ("No true mapping is known for this data: the "
-                                            "sample grids and the cycle scores show the run.")
-            print(f"\nHeld-out images:\n{table}")
-            atomic_write_text(output / "scores.json",
-                              json.dumps(all_rows, indent=1, default=float))
+        # 5. Held-out scores of the generators as saved: against the true
+        #    mapping where it is known, beside identity and the upper bound.
+        extractor = extractor_for(args.fid)
+        tables, all_rows = [], {}
+        for direction, images in (("AtoB", data.test_a), ("BtoA", data.test_b)):
+            if truth[direction] is None:
+                continue
+            pairs = _with_truth(images, truth[direction])
+            rows = {"identity": input_baseline(pairs, extractor=extractor),
+                    MODEL_ROW: paired_scores(_served(served[direction]), pairs,
+                                             extractor=extractor)}
+            if direction in upper:
+                rows["paired (upper bound)"] = paired_scores(
+                    _translator(upper[direction]), pairs, extractor=extractor)
+            all_rows[direction] = rows
+            tables.append(f"{DIRECTION_NAMES[direction]}, against the true mapping "
+                          f"({rows[MODEL_ROW]['images']} images):\n{comparison_table(rows)}")
+            run.log_metrics(reports.score_metrics(rows, MODEL_ROW, split=f"test/{direction}"))
+        table = "\n\n".join(tables) or ("No true mapping is known for this data: the "
+                                        "sample grids and the cycle scores show the run.")
+        print(f"\nHeld-out images:\n{table}")
+        atomic_write_text(run.output / "scores.json",
+                          json.dumps(all_rows, indent=1, default=float))
 
-            # 7. The results page: each image, its translation, the truth where
-            #    known, and the way back.
-            page = write_results_page(
-                output / "results.html", f"CycleGAN on {args.data} ({args.image_size} px)",
-                ["input", "translation", "true translation", "back again"],
-                _page_rows(data, served, truth), table)
-            steps("results page", mlflow.log_artifact, str(page))
-            steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+        # 6. The results page: each image, its translation, the truth where
+        #    known, and the way back.
+        page = write_results_page(
+            run.output / "results.html", f"CycleGAN on {args.data} ({args.image_size} px)",
+            ["input", "translation", "true translation", "back again"],
+            _page_rows(data, served, truth), table)
+        run.steps("results page", mlflow.log_artifact, str(page))
+        run.steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
 
-            # 8. Both MLflow models and, on request, the registry.
-            lines = [f"Saved generators: `{folder.resolve()}`"]
-            model_uris = {}
-            for direction, example in (("AtoB", samples_a), ("BtoA", samples_b)):
-                info = steps(f"MLflow model {direction}", tracking.log_keras_model,
-                             served[direction], example[:2], name=f"generator_{direction}")
-                model_uris[direction], described = model_lines(steps, info, run_id)
-                lines += [f"{direction}: {line}" for line in described]
-                if args.register:
-                    rows = all_rows.get(direction)
-                    lines += register_logged_model(
-                        steps, spool, info, f"{args.register}-{direction}",
-                        metric=f"test/{direction}/psnr",
-                        # Without a true mapping there is nothing to promote on.
-                        chance_level=rows["identity"]["psnr"] if rows else float("inf"))
-            steps("run description", set_run_description, _description(
-                args, config, all_rows, lines))
-        finally:
-            unsent = spool.close()
+        # 7. Both MLflow models and, on request, the registry. Without a true
+        #    mapping there is nothing to promote on.
+        lines = [f"Saved generators: `{folder.resolve()}`"]
+        for direction, example in (("AtoB", samples_a), ("BtoA", samples_b)):
+            rows = all_rows.get(direction)
+            lines += [f"{direction}: {line}" for line in run.log_model(
+                served[direction], example[:2], name=f"generator_{direction}",
+                registered_name=f"{args.register}-{direction}",
+                metric=f"test/{direction}/psnr",
+                chance_level=rows["identity"]["psnr"] if rows else float("inf"))]
+        run.describe(_description(args, config, all_rows, lines))
 
-    # 9. What a person wants to know at the end.
-    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    # 8. What a person wants to know at the end.
     for direction, rows in all_rows.items():
         verdict = "beats" if reports.beats(rows, MODEL_ROW, against=["identity"]) else \
             "does NOT beat"
         print(f"\n{DIRECTION_NAMES[direction]}: CycleGAN {verdict} identity on held-out PSNR: "
               + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
-    print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
-    print(f"Generators: {folder}   (translate with: zoo translate {folder} IMAGE... "
-          f"--direction AtoB|BtoA --out DIR)")
-    print(f"Results page: {page}")
-    print_unsent(steps, spool, unsent, folder, model_uris.get("AtoB"), args.register)
-    print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
-    return SimpleNamespace(result=result, upper=upper, rows=all_rows, output=output,
-                           run_id=run_id)
+    run.print_end({"Generators": f"{folder}   (translate with: zoo translate {folder} "
+                                 f"IMAGE... --direction AtoB|BtoA --out DIR)",
+                   "Results page": str(page)}, folder)
+    return SimpleNamespace(result=result, upper=upper, rows=all_rows, output=run.output,
+                           run_id=run.run_id)
 
 
 def _translator(generator):

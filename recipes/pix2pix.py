@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -40,6 +39,7 @@ import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
 from zoo.data.pairs import DIRECTIONS  # noqa: E402
 from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "pix2pix"
@@ -47,7 +47,7 @@ EXPERIMENT = "pix2pix"
 # baseline included: an epoch of 384 pairs at 64 px takes about two minutes
 # there. The paper's facades run is 100 + 100 epochs at 256 px.
 DEFAULTS = SimpleNamespace(data="edges2photos", image_size=64, epochs=2, decay_epochs=1,
-                           batch_size=1, seed=1337)
+                           batch_size=1)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 16
 
@@ -85,25 +85,11 @@ def parse_args(argv=None):
     parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
                         help="FID/KID on InceptionV3 features: auto (when its ImageNet "
                              "weights can be had), inception, or none")
-    parser.add_argument("--strategy", choices=["default", "mirrored", "multi_worker"],
-                        default="default")
-    parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--mixed-precision", action="store_true",
                         help="compute in bfloat16 (variables stay float32)")
-    parser.add_argument("--seed", type=int, default=DEFAULTS.seed)
-    parser.add_argument("--resume", action="store_true",
-                        help="continue the last run of this configuration from its checkpoint")
-    parser.add_argument("--register", metavar="NAME",
-                        help="register the generator as NAME (alias 'candidate'; 'champion' "
-                             "when its test PSNR beats the current champion's)")
-    parser.add_argument("--tracking-uri", default=None,
-                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
-                             "sqlite:///mlflow.db)")
-    parser.add_argument("--output-dir", default=None,
-                        help="checkpoints, samples and the saved generator (default: "
-                             "runs/pix2pix/DATA_SIZEpx)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's start-up logs (hidden by default)")
+    add_run_arguments(parser, saves="checkpoints, samples and the saved generator",
+                      registers="register the generator as NAME (alias 'candidate'; "
+                                "'champion' when its test PSNR beats the current champion's)")
     args = parser.parse_args(argv)
     exit_on_bad_arguments(parser, check_arguments, args)
     return args
@@ -136,7 +122,7 @@ def check_arguments(args) -> None:
 
 
 def make_config(args, adversarial: bool = True):
-    from zoo.gan.training import Pix2PixConfig
+    from zoo.gan.pix2pix.training import Pix2PixConfig
 
     return Pix2PixConfig(
         image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
@@ -149,32 +135,15 @@ def make_config(args, adversarial: bool = True):
 
 def main(argv=None):
     args = parse_args(argv)
-    from zoo import tracking
-
-    # A tracking server that is down is reported now, before the data is read.
-    tracking.require_reachable(tracking.resolve_tracking_uri(args.tracking_uri))
-    from zoo.training import is_chief, make_strategy
-
-    # Several machines: every worker runs this same command with its own
-    # TF_CONFIG. TensorFlow wants that strategy before any other TF work.
-    strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
+    run = RecipeRun(args, EXPERIMENT)
     from zoo.data.pairs import load_pairs
     from zoo.files import atomic_file, atomic_write_text
     from zoo.gan import reports
     from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
     from zoo.gan.inference import export_saved_model, uint8_model, with_image_statistics
     from zoo.gan.metrics import from_uint8, to_uint8
+    from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
     from zoo.gan.results_page import write_results_page
-    from zoo.gan.training import Pix2PixConfig, train_pix2pix
-    from zoo.training.checkpoint import Checkpointer
-    from zoo.tracking.names import epoch_metrics, set_run_description
-    from zoo.tracking.offline import (
-        BestEffort,
-        model_lines,
-        print_unsent,
-        register_logged_model,
-    )
-    from zoo.tracking.spool import MetricSpool
 
     # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
     #    jitters each epoch with seeds of the epoch (exact resume).
@@ -185,39 +154,30 @@ def main(argv=None):
                  "folder, or more pairs.")
     samples = next(data.test.unbatch().batch(SAMPLE_COUNT).as_numpy_iterator())
 
-    # 2. Where this configuration keeps its checkpoints: --resume finds them there.
+    # 2. The configuration, or the one --resume finds beside its checkpoints.
     direction = "" if args.direction == "AtoB" else "_BtoA"
-    output = Path(args.output_dir or Path("runs") / EXPERIMENT /
-                  f"{slug(args.data)}{direction}_{args.image_size}px")
-    checkpointer = Checkpointer(output / "checkpoints")
-    previous = checkpointer.load_state() if args.resume else None
-    if args.resume and previous is None:
-        print(f"[resume] No checkpoint in {checkpointer.directory}: starting a new run.")
+    previous = run.open_output(f"{slug(args.data)}{direction}_{args.image_size}px")
     config = Pix2PixConfig(**previous["config"]) if previous else make_config(args)
     baseline_config = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False})
                        if args.baseline == "l1" else None)
 
-    def train_both(**tracked):
+    def train_both(on_epoch_end=None, baseline_on_epoch_end=None, **tracked):
         """Pix2Pix, then the L1-only baseline with the same budget."""
-        model_kwargs = {k: v for k, v in tracked.items() if k != "baseline_on_epoch_end"}
-        result = train_pix2pix(config, data.train, data.test,
-                               checkpoint_dir=checkpointer.directory,
-                               resume=previous is not None, strategy=strategy, **model_kwargs)
+        result = train_pix2pix(config, data.train, data.test, checkpoint_dir=run.checkpoint_dir,
+                               resume=run.resuming, strategy=run.strategy,
+                               on_epoch_end=on_epoch_end, **tracked)
         baseline = None
         if baseline_config is not None:
-            folder = output / "l1_baseline" / "checkpoints"
             baseline = train_pix2pix(
-                baseline_config, data.train, data.test, checkpoint_dir=folder,
-                resume=args.resume, strategy=strategy,
-                on_epoch_end=tracked.get("baseline_on_epoch_end"),
+                baseline_config, data.train, data.test, resume=args.resume,
+                checkpoint_dir=run.output / "l1_baseline" / "checkpoints",
+                strategy=run.strategy, on_epoch_end=baseline_on_epoch_end,
                 verbose=tracked.get("verbose", 2))
         return result, baseline
 
-    if not is_chief(strategy):
-        # A worker other than the chief trains its share and keeps nothing.
+    if not run.is_chief:
         train_both(verbose=0)
-        print("Worker finished; the chief holds the run and the model.")
-        return None
+        return run.worker_finished()
 
     paper = config.test_mode == "paper"
 
@@ -230,100 +190,79 @@ def main(argv=None):
         model = uint8_model(with_image_statistics(generator) if paper else generator)
         return lambda images: np.asarray(model(images, training=False))
 
-    # 3. One MLflow run; a resumed run continues the same one. Metrics wait in
-    #    a spool file beside the checkpoints until the tracking server has them.
-    tags = tracking.standard_tags(EXPERIMENT, data_source=args.data)
-    run_id = previous["extra"].get("run_id") if previous else None
-    with tracking.tracked_run(EXPERIMENT, run_name=f"pix2pix-{slug(args.data)}{direction}",
-                              tracking_uri=args.tracking_uri, run_id=run_id, tags=tags) as run:
+    with run.tracked(f"pix2pix-{slug(args.data)}{direction}", tags={"data_source": args.data},
+                     params={"pix2pix": config.to_dict(), "data": args.data,
+                             "direction": args.direction, "baseline": args.baseline}):
         import mlflow
 
-        run_id = run.info.run_id
-        tracking.log_config({"pix2pix": config.to_dict(), "data": args.data,
-                             "direction": args.direction, "baseline": args.baseline})
-        spool = MetricSpool.for_run(output, run_id)
-        # Files and tags the server cannot take wait in the spool with the metrics.
-        steps = BestEffort(spool)
-        try:
-            sample_log = reports.EpochImageLog(steps, mlflow)
+        sample_log = reports.EpochImageLog(run.steps, mlflow)
 
-            def on_epoch_end(epoch, logs, model):
-                spool.log_metrics(epoch_metrics(logs), step=epoch)
+        def on_epoch_end(epoch, logs, model):
+            if run.log_epoch(epoch, logs):
                 reports.EpochSamples(*samples, translator(model.generator),
-                                     output / "samples", sample_log)(epoch)
+                                     run.output / "samples", sample_log)(epoch)
 
-            def baseline_on_epoch_end(epoch, logs, model):
-                spool.log_metrics({f"epoch/l1_only_{k}": v for k, v in logs.items()
-                                   if k.startswith("val_")}, step=epoch)
+        def baseline_on_epoch_end(epoch, logs, model):
+            run.log_epoch(epoch, {k: v for k, v in logs.items() if k.startswith("val_")},
+                          prefix="l1_only_")
 
-            # 4. Train.
-            result, baseline = train_both(
-                on_epoch_end=on_epoch_end, baseline_on_epoch_end=baseline_on_epoch_end,
-                extra_state={"run_id": run_id})
-            generator = result.model.generator
+        # 3. Train.
+        result, baseline = train_both(on_epoch_end, baseline_on_epoch_end,
+                                      extra_state=run.extra_state)
+        generator = result.model.generator
 
-            # 5. The generator: a .keras file of built-in layers, uint8 in and
-            #    out, written before anything is sent to MLflow; and a SavedModel.
-            #    In paper mode its BatchNorm layers use each image's statistics.
-            served = uint8_model(with_image_statistics(generator) if paper else generator,
-                                 name="pix2pix_generator")
-            model_path = output / "generator.keras"
-            with atomic_file(model_path) as staging:
-                served.save(staging)
-            export_saved_model(served, output / "generator_savedmodel")
+        # 4. The generator: a .keras file of built-in layers, uint8 in and
+        #    out, written before anything is sent to MLflow; and a SavedModel.
+        #    In paper mode its BatchNorm layers use each image's statistics.
+        served = uint8_model(with_image_statistics(generator) if paper else generator,
+                             name="pix2pix_generator")
+        model_path = run.output / "generator.keras"
+        with atomic_file(model_path) as staging:
+            served.save(staging)
+        export_saved_model(served, run.output / "generator_savedmodel")
 
-            # 6. Held-out scores beside the baselines, of the generators as saved
-            #    (what `zoo translate` gives).
-            extractor = extractor_for(args.fid)
-            rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
-            if baseline is not None:
-                rows["L1-only U-Net"] = paired_scores(
-                    shipped(baseline.model.generator), data.test, extractor=extractor)
-            rows["pix2pix"] = paired_scores(shipped(generator), data.test, extractor=extractor)
-            table = comparison_table(rows)
-            print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
-            atomic_write_text(output / "scores.json", json.dumps(rows, indent=1, default=float))
-            spool.log_metrics(reports.score_metrics(rows, "pix2pix"))
+        # 5. Held-out scores beside the baselines, of the generators as saved
+        #    (what `zoo translate` gives).
+        extractor = extractor_for(args.fid)
+        rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
+        if baseline is not None:
+            rows["L1-only U-Net"] = paired_scores(
+                shipped(baseline.model.generator), data.test, extractor=extractor)
+        rows["pix2pix"] = paired_scores(shipped(generator), data.test, extractor=extractor)
+        table = comparison_table(rows)
+        print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
+        atomic_write_text(run.output / "scores.json", json.dumps(rows, indent=1, default=float))
+        run.log_metrics(reports.score_metrics(rows, "pix2pix"))
 
-            # 7. The results page: input, output and target side by side.
-            page_rows = _page_rows(data.test, shipped(generator))
-            page = write_results_page(output / "results.html",
-                                      f"pix2pix on {args.data} ({args.image_size} px)",
-                                      ["input", "pix2pix", "target"], page_rows, table)
-            steps("results page", mlflow.log_artifact, str(page))
-            steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+        # 6. The results page: input, output and target side by side.
+        page = write_results_page(run.output / "results.html",
+                                  f"pix2pix on {args.data} ({args.image_size} px)",
+                                  ["input", "pix2pix", "target"],
+                                  _page_rows(data.test, shipped(generator)), table)
+        run.steps("results page", mlflow.log_artifact, str(page))
+        run.steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
 
-            # 8. The MLflow model and, on request, the registry.
-            info = steps("MLflow model", tracking.log_keras_model, served, samples[0][:2])
-            model_uri, lines = model_lines(steps, info, run_id)
-            lines.insert(0, f"Saved generator: `{model_path.resolve()}`")
-            if args.register:
-                # Never a champion that does no better than the input itself.
-                lines += register_logged_model(
-                    steps, spool, info, args.register, metric="test/psnr",
-                    chance_level=rows["input (identity)"]["psnr"])
-            steps("run description", set_run_description, reports.description(
-                f"**{args.data}**: Pix2Pix at {config.image_size} px", rows, "pix2pix",
-                facts=[f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs}"
-                       f" decaying), {args.gan_loss} GAN loss, {args.norm} norm, "
-                       f"test mode {config.test_mode}"],
-                model_lines=lines))
-        finally:
-            unsent = spool.close()
+        # 7. The MLflow model and, on request, the registry: never a champion
+        #    that does no better than the input itself.
+        lines = [f"Saved generator: `{model_path.resolve()}`"] + run.log_model(
+            served, samples[0][:2], metric="test/psnr",
+            chance_level=rows["input (identity)"]["psnr"])
+        run.describe(reports.description(
+            f"**{args.data}**: Pix2Pix at {config.image_size} px", rows, "pix2pix",
+            facts=[f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs}"
+                   f" decaying), {args.gan_loss} GAN loss, {args.norm} norm, "
+                   f"test mode {config.test_mode}"],
+            model_lines=lines))
 
-    # 9. What a person wants to know at the end.
-    uri = tracking.resolve_tracking_uri(args.tracking_uri)
+    # 8. What a person wants to know at the end.
     verdict = "beats" if reports.beats(rows, "pix2pix") else "does NOT beat"
     print(f"\npix2pix {verdict} every baseline on held-out PSNR: "
           + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
-    print(f"MLflow run: {run_id}  (experiment '{EXPERIMENT}', store {uri})")
-    print(f"Generator: {model_path}   (translate with: zoo translate {model_path} IMAGE... "
-          f"--out DIR)")
-    print(f"Results page: {page}")
-    print_unsent(steps, spool, unsent, model_path, model_uri, args.register)
-    print(f"Open the MLflow UI: zoo ui --tracking-uri {uri}   (or: make ui)")
-    return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=output,
-                           run_id=run_id)
+    run.print_end({"Generator": f"{model_path}   (translate with: zoo translate {model_path} "
+                                f"IMAGE... --out DIR)",
+                   "Results page": str(page)}, model_path)
+    return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=run.output,
+                           run_id=run.run_id)
 
 
 def _page_rows(pairs, translate) -> list:

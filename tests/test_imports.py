@@ -112,7 +112,7 @@ def test_library_code_does_not_import_the_command_line():
 # nothing from the others. The command line and the public API sit on top.
 ENTRY_POINTS = ("zoo", "zoo.cli", "zoo.__main__")
 FAMILIES = ("zoo.classification", "zoo.gan", "zoo.tuning")
-SHARED_CORE = ("zoo.training", "zoo.tracking", "zoo.data", "zoo.arguments")
+SHARED_CORE = ("zoo.training", "zoo.tracking", "zoo.data", "zoo.arguments", "zoo.recipe_run")
 # zoo.tuning still holds the classifier's search (its space, hypermodel and
 # retraining) beside the generic tuners, run tree and distributed oracle; until
 # those parts move into zoo.classification, it may import that one family.

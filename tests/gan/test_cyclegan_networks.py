@@ -10,7 +10,7 @@ import keras
 
 from zoo.gan.padding import reflection_padding
 from zoo.gan.patchgan import patchgan_discriminator
-from zoo.gan.resnet import resnet_generator, with_image_size
+from zoo.gan.cyclegan.resnet import resnet_generator, with_image_size
 
 from tolerances import FLOAT32_RTOL
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from zoo.gan.image_pool import ImagePool
+from zoo.gan.cyclegan.image_pool import ImagePool
 
 SHAPE = (2, 3, 3)
 

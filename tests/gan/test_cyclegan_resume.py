@@ -25,7 +25,7 @@ DRIVER = textwrap.dedent(
     import keras
     from zoo.data.embedded import ground_truth
     from zoo.data.unpaired import load_unpaired
-    from zoo.gan.cyclegan_training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
 
     class Stall(keras.callbacks.Callback):
         # Mark the middle of the second epoch, then wait there to be killed.
@@ -62,7 +62,7 @@ class StepCounter(keras.callbacks.Callback):
 def train(ckpt, resume=False, callbacks=()):
     from zoo.data.embedded import ground_truth
     from zoo.data.unpaired import load_unpaired
-    from zoo.gan.cyclegan_training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
 
     data = load_unpaired("color2sepia", 32, augment=False, shuffle=False)
     test = validation_batches(data.test_a.take(2), data.test_b.take(2),

@@ -9,7 +9,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from zoo.gan.resnet import resnet_generator, with_image_size
+from zoo.gan.cyclegan.resnet import resnet_generator, with_image_size
 
 LOADER = textwrap.dedent(
     """

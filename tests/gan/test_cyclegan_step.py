@@ -9,11 +9,11 @@ import tensorflow as tf
 import keras
 
 from zoo.data.embedded import ground_truth
-from zoo.gan.cyclegan import CycleGAN
-from zoo.gan.cyclegan_training import CycleGANConfig, UnalignedEpochs, validation_batches
+from zoo.gan.cyclegan.model import CycleGAN
+from zoo.gan.cyclegan.training import CycleGANConfig, UnalignedEpochs, validation_batches
 from zoo.gan.losses import AdversarialLoss
 from zoo.gan.patchgan import patchgan_discriminator
-from zoo.gan.resnet import resnet_generator
+from zoo.gan.cyclegan.resnet import resnet_generator
 
 from tolerances import FLOAT32_ATOL, FLOAT32_RTOL
 

@@ -9,7 +9,7 @@ import keras
 
 from zoo.gan.layers import BATCHNORM_MOMENTUM, NORM_EPSILON
 from zoo.gan.patchgan import patch_receptive_field, patchgan_discriminator
-from zoo.gan.unet import unet_depth, unet_generator
+from zoo.gan.pix2pix.unet import unet_depth, unet_generator
 
 
 def trainable_count(model) -> int:

@@ -9,9 +9,9 @@ import keras
 
 from zoo.gan.losses import AdversarialLoss
 from zoo.gan.patchgan import patchgan_discriminator
-from zoo.gan.pix2pix import Pix2Pix
+from zoo.gan.pix2pix.model import Pix2Pix
 from zoo.gan.schedule import ConstantThenLinearDecay
-from zoo.gan.unet import unet_generator
+from zoo.gan.pix2pix.unet import unet_generator
 
 from tolerances import FLOAT32_ATOL, FLOAT32_RTOL
 
@@ -128,7 +128,7 @@ def test_schedule_is_constant_then_decays_linearly_once_per_epoch():
 
 
 def test_config_chooses_the_patchgan_depth_and_rejects_images_too_small_for_it():
-    from zoo.gan.training import Pix2PixConfig, build_pix2pix
+    from zoo.gan.pix2pix.training import Pix2PixConfig, build_pix2pix
 
     model = build_pix2pix(Pix2PixConfig(image_size=SIZE, ngf=4, ndf=4, n_layers_d=1),
                           steps_per_epoch=1)

@@ -21,7 +21,7 @@ DRIVER = textwrap.dedent(
     import os, sys, time
     import keras
     from zoo.data.pairs import load_pairs
-    from zoo.gan.training import Pix2PixConfig, train_pix2pix
+    from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
 
     class Stall(keras.callbacks.Callback):
         # Mark the middle of the second epoch, then wait there to be killed.
@@ -42,7 +42,7 @@ DRIVER = textwrap.dedent(
 
 def train(ckpt, resume=False):
     from zoo.data.pairs import load_pairs
-    from zoo.gan.training import Pix2PixConfig, train_pix2pix
+    from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
 
     data = load_pairs("edges2photos", 32, augment=False, shuffle=False)
     return train_pix2pix(Pix2PixConfig(**CONFIG), data.train.take(PAIRS), data.test.take(4),

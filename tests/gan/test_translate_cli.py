@@ -98,7 +98,7 @@ def test_existing_output_needs_overwrite(models, photos, tmp_path, capsys):
 def test_direction_picks_a_generator_of_a_cyclegan_folder(tmp_path, photos, capsys):
     """A CycleGAN run's folder holds both generators; --direction picks one."""
     from zoo.gan import resnet_generator
-    from zoo.gan.resnet import with_image_size
+    from zoo.gan.cyclegan.resnet import with_image_size
     from zoo.gan.translate_cli import DIRECTIONS
 
     folder = tmp_path / "generators"

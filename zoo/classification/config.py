@@ -5,6 +5,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from zoo.seed import DEFAULT_SEED
+
 
 @dataclass
 class TrainConfig:
@@ -61,7 +63,7 @@ class TrainConfig:
     augment: float = 0.0
     patience: int = 3
     min_epochs: int = 0
-    seed: int = 1337
+    seed: int = DEFAULT_SEED
     jit_compile: bool = False
     mixed_precision: object = "auto"
     strategy: str = "default"

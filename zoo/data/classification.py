@@ -26,11 +26,11 @@ from zoo.data.report import DataReport
 from zoo.data.scan import list_files, list_subfolders, probe_files
 from zoo.data.sources import as_size, files_key, resolve_source
 from zoo.errors import DataError
+from zoo.seed import DEFAULT_SEED
 
 EXPECTED_LAYOUT = ("FOLDER/<class>/<image> with at least two class folders "
                    "(or FOLDER/train/<class>/<image>, with optional val/ and test/ alike)")
 SPLIT_FOLDERS = {"train": "train", "val": "val", "validation": "val", "test": "test"}
-DEFAULT_SEED = 1337
 
 
 @dataclasses.dataclass

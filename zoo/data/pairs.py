@@ -34,12 +34,12 @@ from zoo.data.report import DataReport
 from zoo.data.scan import list_files, list_subfolders, probe_files
 from zoo.data.sources import as_size, files_key, hold_out, resolve_source
 from zoo.errors import DataError
+from zoo.seed import DEFAULT_SEED
 
 EXPECTED_LAYOUT = ("FOLDER/<image> of side-by-side A|B images, or FOLDER/A/<name> and "
                    "FOLDER/B/<name> with matching file names (either one optionally inside "
                    "FOLDER/train/ and FOLDER/test/)")
 TEST_FOLDERS = ("test", "val")
-DEFAULT_SEED = 1337
 
 # (A path, B path), or (side-by-side path, None).
 PairItem = tuple[str, "str | None"]

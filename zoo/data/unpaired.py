@@ -29,12 +29,12 @@ from zoo.data.report import DataReport
 from zoo.data.scan import list_files, list_subfolders, probe_files
 from zoo.data.sources import as_size, files_key, hold_out, resolve_source
 from zoo.errors import DataError
+from zoo.seed import DEFAULT_SEED
 
 EXPECTED_LAYOUT = ("FOLDER/trainA/, FOLDER/trainB/ (and optionally FOLDER/testA/, "
                    "FOLDER/testB/) holding the images of domains A and B, or FOLDER/A/ and "
                    "FOLDER/B/")
 DOMAINS = ("trainA", "trainB", "testA", "testB")
-DEFAULT_SEED = 1337
 
 
 class UnpairedData(collections.namedtuple("UnpairedData",

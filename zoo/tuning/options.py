@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from zoo.errors import ZooError
+from zoo.seed import DEFAULT_SEED
 from zoo.tuning.space import parse_override
 
 EXPERIMENT = "tune"
@@ -97,7 +98,7 @@ class SearchOptions:
     retrain: bool = True
     retrain_on_all: bool = False
     register: str | None = None
-    seed: int = 1337
+    seed: int = DEFAULT_SEED
     max_consecutive_failed_trials: int = 5
     verbose: int = 0
 

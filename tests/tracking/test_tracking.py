@@ -36,7 +36,7 @@ from zoo.tracking import (
 from zoo.tracking import params as tracking_params
 from zoo.tracking import ui as tracking_ui
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

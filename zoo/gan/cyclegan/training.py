@@ -27,10 +27,10 @@ import numpy as np
 import tensorflow as tf
 
 from zoo.data.augment import gan_augment
-from zoo.gan.cyclegan import CycleGAN
-from zoo.gan.image_pool import POOL_SIZE
+from zoo.gan.cyclegan.model import CycleGAN
+from zoo.gan.cyclegan.image_pool import POOL_SIZE
 from zoo.gan.patchgan import patchgan_discriminator, smallest_input
-from zoo.gan.resnet import SIZE_MULTIPLE, resnet_generator
+from zoo.gan.cyclegan.resnet import SIZE_MULTIPLE, resnet_generator
 from zoo.gan.run_setup import (
     EpochsConfig,
     build_model,
@@ -38,6 +38,7 @@ from zoo.gan.run_setup import (
     restore_or_start,
     run_loop,
 )
+from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 
 
@@ -78,7 +79,7 @@ class CycleGANConfig(EpochsConfig):
     lambda_identity: float = 0.5
     pool_size: int = POOL_SIZE
     augment: bool = True
-    seed: int = 1337
+    seed: int = DEFAULT_SEED
     jit_compile: bool = False
     mixed_precision: bool = False
     strategy: str = "default"
@@ -102,7 +103,7 @@ class CycleGANConfig(EpochsConfig):
 class CycleGANResult:
     """model: the trained CycleGAN (`generator_ab` and `generator_ba` are what
     is used; they are built for `config.image_size`, and
-    `zoo.gan.resnet.with_image_size(generator)` gives the any-size model to
+    `zoo.gan.cyclegan.resnet.with_image_size(generator)` gives the any-size model to
     save); state: the loop's state (history, epochs done); resumed_from: the
     epoch a resumed run started at, else None."""
 

@@ -27,7 +27,7 @@ the step. Validation (`test_step`) takes dicts of uint8 batches:
 and reports the cycle L1 of both domains (`cycle_l1_a`, `cycle_l1_b`), and
 with ground truth the L1, PSNR and SSIM of G(a) against true_b (`l1_ab`,
 `psnr_ab`, `ssim_ab`) and of F(b) against true_a (`..._ba`), all on the
-[0, 1] scale. `zoo.gan.cyclegan_training.validation_batches` builds them.
+[0, 1] scale. `zoo.gan.cyclegan.training.validation_batches` builds them.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ import keras
 import tensorflow as tf
 
 from zoo.gan import metrics
-from zoo.gan.image_pool import POOL_SIZE, ImagePool
+from zoo.gan.cyclegan.image_pool import POOL_SIZE, ImagePool
 from zoo.gan.losses import AdversarialLoss
 
 LAMBDA_CYCLE = 10.0
@@ -199,7 +199,7 @@ class CycleGAN(keras.Model):
         if not isinstance(data, dict) or not {"a", "b"} <= set(data):
             raise ValueError("CycleGAN validation data must be dicts with keys 'a' and 'b' "
                              "(and 'true_b', 'true_a' where known); build them with "
-                             "zoo.gan.cyclegan_training.validation_batches.")
+                             "zoo.gan.cyclegan.training.validation_batches.")
         real_a, real_b = self._scaled(data["a"]), self._scaled(data["b"])
         fake_b = self.generator_ab(real_a, training=False)
         fake_a = self.generator_ba(real_b, training=False)

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from zoo.gan.metrics import from_uint8
-from zoo.gan.resnet import resnet_generator
+from zoo.gan.cyclegan.resnet import resnet_generator
 from zoo.gan.run_setup import papers_adam
 
 

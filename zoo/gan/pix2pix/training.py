@@ -19,8 +19,8 @@ from zoo.data.augment import gan_augment
 from zoo.gan.layers import NORMS
 from zoo.gan.losses import GAN_LOSSES
 from zoo.gan.patchgan import patchgan_discriminator, smallest_input
-from zoo.gan.pix2pix import TEST_MODES, Pix2Pix
-from zoo.gan.unet import unet_depth, unet_generator
+from zoo.gan.pix2pix.model import TEST_MODES, Pix2Pix
+from zoo.gan.pix2pix.unet import unet_depth, unet_generator
 from zoo.gan.run_setup import (
     EpochsConfig,
     build_model,
@@ -28,6 +28,7 @@ from zoo.gan.run_setup import (
     restore_or_start,
     run_loop,
 )
+from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 
 
@@ -73,7 +74,7 @@ class Pix2PixConfig(EpochsConfig):
     test_mode: str = "paper"
     adversarial: bool = True
     augment: bool = True
-    seed: int = 1337
+    seed: int = DEFAULT_SEED
     jit_compile: bool = False
     mixed_precision: bool = False
     strategy: str = "default"
