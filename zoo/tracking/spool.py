@@ -20,6 +20,11 @@ beside the checkpoints, with the run's final status, and
 `zoo tracking flush FILE` (or `--resume`) sends what it holds. When
 everything was sent, the file is removed.
 
+Why not MLflow's own asynchronous logging (`log_metric(..., synchronous=False)`,
+MLFLOW_ENABLE_ASYNC_LOGGING): it queues the values in memory, so a crash or
+a kill loses what is queued, and a long outage holds it all in RAM. This
+spool keeps it on disk, where a resume or `zoo tracking flush` finds it.
+
 End-of-run files (plots, reports, the MLflow model) and tags can wait the
 same way (`log_artifact`, `set_tag`; see zoo.tracking.offline, which keeps
 them when the server is away at the end of a run).
