@@ -102,7 +102,6 @@ class RecipeRun:
         self.steps = None
         self.unsent = 0
         self.model_uri: str | None = None
-        self.model_lines: list[str] = []
         self._logged: dict[str, int] = {}
 
     # -- the output folder ----------------------------------------------------
