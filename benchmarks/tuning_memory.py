@@ -42,8 +42,8 @@ def main(argv=None):
 
     scratch = tempfile.mkdtemp(prefix="zoo-tuning-memory-")
     os.environ.setdefault("ZOO_CACHE_DIR", os.path.join(scratch, "cache"))
-    from zoo.tuning.options import SearchOptions
-    from zoo.tuning.search import run_search
+    from zoo.classification.search.options import SearchOptions
+    from zoo.classification.search.search import run_search
 
     samples = {}
 

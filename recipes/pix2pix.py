@@ -39,6 +39,7 @@ import zoo  # noqa: E402
 from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
 from zoo.data.pairs import DIRECTIONS  # noqa: E402
 from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.gan.sizes import smallest_input  # noqa: E402
 from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
@@ -111,7 +112,6 @@ def check_arguments(args) -> None:
     check_number("--batch-size", args.batch_size, 1)
     check_number("--ngf", args.ngf, 1)
     check_number("--n-layers-d", args.n_layers_d, 1)
-    from zoo.gan.patchgan import smallest_input  # last: it loads TensorFlow
 
     smallest = smallest_input(args.n_layers_d)
     if smallest > args.image_size:

@@ -40,8 +40,11 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
 from zoo.arguments import exit_on_bad_arguments  # noqa: E402
-from zoo.tuning.cli import run  # noqa: E402
-from zoo.tuning.options import add_search_arguments, check_search_arguments  # noqa: E402
+from zoo.classification.search.cli import run  # noqa: E402
+from zoo.classification.search.options import (  # noqa: E402
+    add_search_arguments,
+    check_search_arguments,
+)
 
 
 def parse_args(argv=None):
@@ -56,7 +59,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # The steps (zoo.tuning.search.run_search):
+    # The steps (zoo.classification.search.search.run_search):
     # 1. data: train / validation, and test when the source has one;
     # 2. the hypermodel: the search space with --space overrides, and one
     #    feature cache shared by all trials;

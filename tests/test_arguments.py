@@ -11,7 +11,6 @@ import pytest
 from zoo.arguments import ArgumentError, check_backbones, check_number, check_weights
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CLASSIFY = os.path.join(REPO, "recipes", "classify.py")
 TUNE = os.path.join(REPO, "recipes", "tune_classifier.py")
 
 # Runs one entry point in a fresh interpreter and reports how it ended and
@@ -34,14 +33,6 @@ PROBE = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("entry, args, option", [
-    (CLASSIFY, ["--backbone", "resnet5"], "--backbone"),
-    (CLASSIFY, ["--image-size", "16"], "--image-size"),
-    (CLASSIFY, ["--backbone", "inception_v3", "--image-size", "64"], "--image-size"),
-    (CLASSIFY, ["--data", "no/such/folder"], "--data"),
-    (CLASSIFY, ["--weights", "missing.weights.h5"], "--weights"),
-    (CLASSIFY, ["--dropout", "1.5"], "--dropout"),
-    (CLASSIFY, ["--learning-rate", "0"], "--learning-rate"),
-    (CLASSIFY, ["--fine-tune-blocks", "99"], "--fine-tune-blocks"),
     (TUNE, ["--backbones", "resnet50,vgg61"], "--backbones"),
     (TUNE, ["--space", "dropout=5"], "--space"),
     (TUNE, ["--max-trials", "0"], "--max-trials"),

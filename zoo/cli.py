@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     from zoo.gan.translate_cli import add_translate_command
     from zoo.tracking import add_ui_command
     from zoo.tracking.spool import add_tracking_command
-    from zoo.tuning.cli import add_tune_command
+    from zoo.classification.search.cli import add_tune_command
 
     add_data_commands(subparsers)
     add_predict_command(subparsers)

@@ -11,8 +11,10 @@ import pytest
 import zoo
 from zoo.backbones import BACKBONES
 
-# One per preprocessing mode, plus custom Keras layers inside the backbone
-# (InceptionResNetV2's scale layer, ConvNeXt's LayerScale) in the slow set.
+# The family contract (tests/classification/test_contract.py) loads one
+# backbone per preprocessing mode without zoo; the slow test here loads every
+# other one, custom Keras layers included (InceptionResNetV2's scale layer,
+# ConvNeXt's LayerScale).
 QUICK = ["resnet50", "xception", "densenet121", "mobilenet_v3_small"]
 
 LOADER = textwrap.dedent(
@@ -82,10 +84,6 @@ def test_round_trip_in_process(tmp_path):
     np.testing.assert_allclose(loaded.predict(images, verbose=0),
                                model.predict(images, verbose=0), rtol=1e-5)
     assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
-
-
-def test_round_trip_without_zoo(tmp_path):
-    _check_round_trip(QUICK, tmp_path)
 
 
 @pytest.mark.slow

@@ -14,8 +14,6 @@ def session_cache(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def zoo_cache_dir(session_cache, monkeypatch):
     monkeypatch.setenv("ZOO_CACHE_DIR", str(session_cache))
-    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
-        monkeypatch.delenv(name, raising=False)
     return session_cache
 
 
@@ -28,7 +26,7 @@ def store(tmp_path):
 @pytest.fixture
 def search_options(store):
     """search_options(**changes) -> SearchOptions for a tiny search in this test's store."""
-    from zoo.tuning.options import SearchOptions
+    from zoo.classification.search.options import SearchOptions
 
     uri, project = store
 
@@ -73,7 +71,7 @@ def _all_runs(uri):
 
 @pytest.fixture
 def subprocess_env():
-    """The environment for `python -m zoo.tuning.cli` children of a test."""
+    """The environment for `python -m zoo.classification.search.cli` children of a test."""
     return _env()
 
 

@@ -92,10 +92,12 @@ def test_a_chief_that_no_worker_ever_reached_ends_at_its_bound(chief):
 def test_a_training_worker_keeps_its_chief_waiting_and_the_search_ends_normally(chief):
     from zoo.tuning.distributed import reporting_alive
 
-    client, outcome = chief(worker_timeout=1.0)
+    # A bound 15 heartbeats long: a loaded machine (the suite runs on two
+    # workers) may hold a heartbeat back by a second, not by the whole bound.
+    client, outcome = chief(worker_timeout=3.0)
     trial = client.create_trial("tuner0")
     with reporting_alive(client, every=0.2):
-        time.sleep(3.0)  # three bounds without a call of the trial's own
+        time.sleep(9.0)  # three bounds without a call of the trial's own
         assert outcome["thread"].is_alive(), outcome
     client.update_trial(trial.trial_id, {"val_loss": 0.5}, step=0)
     trial.status = "COMPLETED"

@@ -9,6 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from zoo.classification.search.cli import python_command
+
+SEARCH_COMMAND = python_command()  # `zoo tune` in a child process
+
 RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tune_classifier.py"
 
 
@@ -16,7 +20,7 @@ RECIPE = Path(__file__).resolve().parents[2] / "recipes" / "tune_classifier.py"
 def test_launch_workers_runs_chief_and_two_workers_into_one_tree(
         store, children_of, all_runs, subprocess_env):
     uri, project = store
-    command = [sys.executable, "-m", "zoo.tuning.cli", "--launch-workers", "2",
+    command = [*SEARCH_COMMAND, "--launch-workers", "2",
                "--data", "digits", "--backbones", "resnet50", "--max-trials", "6",
                "--epochs", "4", "--image-size", "32", "--weights", "none", "--no-retrain",
                "--no-median-stopping", "--seed", "2", "--project-dir", str(project),
@@ -59,7 +63,7 @@ def test_a_worker_killed_mid_trial_and_started_again_finishes_its_trial(
 
     uri, project = store
     server, url = start_mlflow_server(uri)
-    base = [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
+    base = [*SEARCH_COMMAND, "--data", "digits", "--backbones",
             "resnet50", "--max-trials", "3", "--epochs", "8", "--image-size", "32",
             "--weights", "none", "--no-retrain", "--no-median-stopping", "--seed", "4",
             "--project-dir", str(project), "--tracking-uri", url,
@@ -181,7 +185,7 @@ def test_oracle_on_another_address_and_no_shared_project_directory(
     role = {"chief": ["--chief"], "tuner0": ["--worker", "0"], "tuner1": ["--worker", "1"]}
 
     def command_for(name):
-        return [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
+        return [*SEARCH_COMMAND, "--data", "digits", "--backbones",
                 "resnet50", "--max-trials", "4", "--epochs", "3", "--image-size", "32",
                 "--weights", "none", "--no-retrain", "--seed", "6",
                 "--project-dir", str(folders[name]),
@@ -287,7 +291,7 @@ def test_a_search_whose_workers_all_die_ends_within_its_bound(tmp_path, all_runs
     def start(name, attempt=""):
         folder = tmp_path / ("chief" if name == "chief" else f"w{name[-1]}")
         processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "zoo.tuning.cli", "--data", "digits", "--backbones",
+            [*SEARCH_COMMAND, "--data", "digits", "--backbones",
              "resnet50", "--max-trials", "2", "--epochs", "100", "--image-size", "32",
              "--weights", "none", "--no-retrain", "--no-median-stopping",
              "--project-dir", str(folder), "--tracking-uri", url, "--oracle-port", port]

@@ -6,7 +6,7 @@ import pytest
 import gc
 
 from zoo.compat import custom_gradient_registry
-from zoo.tuning.search import run_search
+from zoo.classification.search.search import run_search
 
 
 def live_graphs() -> int:

@@ -5,8 +5,11 @@ import pytest
 import json
 import signal
 import subprocess
-import sys
 import time
+
+from zoo.classification.search.cli import python_command
+
+SEARCH_COMMAND = python_command()  # `zoo tune` in a child process
 
 
 def logged_epochs(uri, run_id) -> list:
@@ -23,7 +26,7 @@ def logged_epochs(uri, run_id) -> list:
 @pytest.mark.slow
 def test_sigkill_mid_trial_then_resume(store, children_of, all_runs, subprocess_env, tmp_path):
     uri, project = store
-    command = [sys.executable, "-m", "zoo.tuning.cli", "--max-trials", "5", "--epochs", "6",
+    command = [*SEARCH_COMMAND, "--max-trials", "5", "--epochs", "6",
                "--backbones", "resnet50", "--weights", "none", "--no-retrain",
                "--no-median-stopping", "--project-dir", str(project), "--tracking-uri", uri,
                "--seed", "5"]

@@ -6,9 +6,9 @@ import json
 import pytest
 
 from zoo.errors import SearchFailedError
-from zoo.tuning.hypermodel import ClassifierHyperModel
+from zoo.classification.search.hypermodel import ClassifierHyperModel
 from zoo.tuning.run_tree import SearchRuns
-from zoo.tuning.search import run_search
+from zoo.classification.search.search import run_search
 
 
 def artifact(client, run_id, path):
@@ -174,7 +174,7 @@ def test_a_search_where_no_trial_succeeds_fails_with_a_summary(
 @pytest.mark.slow
 def test_zoo_tune_with_no_successful_trial_exits_1_without_a_traceback(
         store, capsys, monkeypatch):
-    from zoo.tuning.cli import main
+    from zoo.classification.search.cli import main
 
     def broken(self, hp, model, *args, **kwargs):
         raise RuntimeError("no memory for this head")

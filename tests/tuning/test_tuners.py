@@ -5,7 +5,7 @@ configuration retrained on train + validation."""
 import pytest
 import json
 
-from zoo.tuning.search import run_search
+from zoo.classification.search.search import run_search
 
 FIXED_HEAD = {"head": "linear", "dropout": 0.0}
 

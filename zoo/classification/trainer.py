@@ -174,6 +174,7 @@ def train_classifier(
     checkpoint_dir=None,
     resume: bool = False,
     feature_cache: FeatureCache | None = None,
+    callbacks=(),
     on_epoch_end=None,
     extra_state: dict | None = None,
     verbose: int = 2,
@@ -208,12 +209,13 @@ def train_classifier(
     with dtype_policy(policy):
         return _train_classifier(
             config, train, val, num_classes, checkpoint_dir=checkpoint_dir, resume=resume,
-            feature_cache=feature_cache, on_epoch_end=on_epoch_end, extra_state=extra_state,
+            feature_cache=feature_cache, callbacks=callbacks, on_epoch_end=on_epoch_end,
+            extra_state=extra_state,
             verbose=verbose, strategy=strategy, train_digest=train_digest, model=model)
 
 
 def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume, feature_cache,
-                      on_epoch_end, extra_state, verbose, strategy, train_digest,
+                      callbacks, on_epoch_end, extra_state, verbose, strategy, train_digest,
                       model) -> TrainResult:
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
@@ -242,7 +244,7 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
     steps_per_epoch = max(1, math.ceil(train_digest.count / config.batch_size))
     result = TrainResult(model=model, resumed_from=resumed_from)
     loop = TrainingLoop(
-        state, strategy=strategy, checkpointer=checkpointer, verbose=verbose,
+        state, strategy=strategy, checkpointer=checkpointer, verbose=verbose, callbacks=callbacks,
         monitor=Monitor("val_loss", "min", config.patience, config.min_epochs),
         on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, state["phase"]))
         if on_epoch_end else None)

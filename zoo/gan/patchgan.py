@@ -31,16 +31,6 @@ def patch_receptive_field(n_layers: int = 3) -> int:
     return size
 
 
-def smallest_input(n_layers: int = 3) -> int:
-    """The smallest image side that still gives a 1x1 map of logits (24 for
-    n_layers=3): each stride-2 conv halves the side, each stride-1 one takes
-    a pixel off."""
-    side = 1
-    for stride in [1, 1] + [2] * n_layers:
-        side = (side + 1) if stride == 1 else 2 * side
-    return side
-
-
 def patchgan_discriminator(in_channels: int = 6, *, n_layers: int = 3, ndf: int = 64,
                            norm: str = "batch", name: str = "patchgan_discriminator"
                            ) -> keras.Model:

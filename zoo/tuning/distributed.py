@@ -53,7 +53,7 @@ from pathlib import Path
 from zoo import compat
 from zoo.tuning.addresses import is_loopback, oracle_address, split_oracle_address
 from zoo.errors import TuningError, WorkersGoneError
-from zoo.tuning.options import (
+from zoo.tuning.settings import (
     DEFAULT_ORACLE_HOST,
     DEFAULT_WORKER_TIMEOUT,
     ENV_ORACLE_IP,
@@ -295,51 +295,53 @@ def stop_process(process, grace: float = 10.0) -> None:
         process.wait()
 
 
-def launch_local_search(n_workers: int, options, *, timeout: float | None = None,
-                        log_dir=None) -> int:
+def launch_local_search(n_workers: int, command, *, project_dir, tracking_uri: str | None = None,
+                        oracle_port: int | None = None, stale_files=(),
+                        timeout: float | None = None, log_dir=None) -> int:
     """A distributed search on this machine: MLflow server, chief, N workers.
 
-    Starts `mlflow server` when `options.tracking_uri` is not an http URI
-    (on that SQLite store, default sqlite:///mlflow.db), then the chief, then
-    the workers (`python -m zoo.tuning.cli`), waits for all of them and
-    stops whatever is left.
+    Starts `mlflow server` when `tracking_uri` is not an http URI (on that
+    SQLite store, default sqlite:///mlflow.db), then the chief, then the
+    workers, waits for all of them and stops whatever is left.
 
     Args:
         n_workers: worker processes, at least 1.
-        options: zoo.tuning.options.SearchOptions (role is set per process).
+        command: `command(tracking_uri, oracle_port)` -> the argv of one search
+            process without its role; `--chief` or `--worker N` is added.
+        project_dir: the search's project folder (its run tree's file).
+        tracking_uri: the store; an http URI is used as it is.
+        oracle_port: the chief's port; default a free one.
+        stale_files: files an earlier attempt may have left (its result),
+            removed first so that they cannot pass for this attempt's.
         timeout: seconds for the whole search; None waits as long as it takes.
         log_dir: where each process's output goes (default: the project
             directory's `logs/`).
 
     Returns:
-        The chief's exit status (0: the search finished; its result is then
-        in the project directory, see zoo.tuning.result.load_result).
+        The chief's exit status (0: the search finished).
     """
-    from zoo.tuning.options import options_to_argv
-    from zoo.tuning.result import RESULT_FILE
     from zoo.tuning.run_tree import SearchRuns
 
     if n_workers < 1:
         raise TuningError(f"--launch-workers takes at least 1. Received: {n_workers}")
-    project_dir = Path(options.project_dir).resolve()
+    project_dir = Path(project_dir).resolve()
     log_dir = Path(log_dir or project_dir / "logs")
     log_dir.mkdir(parents=True, exist_ok=True)
-    # A result left by an earlier attempt must not pass for this one's.
-    (project_dir / RESULT_FILE).unlink(missing_ok=True)
+    for stale in stale_files:
+        Path(stale).unlink(missing_ok=True)
     server = None
     processes = []
-    uri = options.tracking_uri or ""
+    uri = tracking_uri or ""
     try:
         if not uri.startswith(("http://", "https://")):
             server, uri = start_mlflow_server(uri or None)
-            print(f"MLflow server on {uri} (store {options.tracking_uri or 'sqlite:///mlflow.db'})")
-        port = options.oracle_port or free_port()
+            print(f"MLflow server on {uri} (store {tracking_uri or 'sqlite:///mlflow.db'})")
+        port = oracle_port or free_port()
         env = environment_for_children()
 
         def start(role_args, name):
-            argv = options_to_argv(options, tracking_uri=uri, oracle_port=port) + role_args
             log = open(log_dir / f"{name}.log", "w")
-            process = subprocess.Popen(python_command() + argv, env=env, stdout=log,
+            process = subprocess.Popen(command(uri, port) + role_args, env=env, stdout=log,
                                        stderr=subprocess.STDOUT, start_new_session=True)
             processes.append((name, process, log))
             return process
@@ -361,18 +363,12 @@ def launch_local_search(n_workers: int, options, *, timeout: float | None = None
             if process.returncode:
                 print(f"{name} exited with status {process.returncode}; see "
                       f"{log_dir / (name + '.log')}")
-        # The chief's result is in the project directory (result.RESULT_FILE).
         return chief.returncode
     finally:
         for _, process, log in processes:
             stop_process(process)
             log.close()
         stop_process(server)
-
-
-def python_command() -> list[str]:
-    """How to start `zoo tune` in a new process, without relying on the PATH."""
-    return [sys.executable, "-m", "zoo.tuning.cli"]
 
 
 def environment_for_children() -> dict:

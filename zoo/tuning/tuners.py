@@ -29,7 +29,7 @@ import keras_tuner
 from zoo import compat
 from zoo.tuning.distributed import reporting_alive, serve_oracle
 from zoo.errors import TuningError
-from zoo.tuning.options import DEFAULT_WORKER_TIMEOUT
+from zoo.tuning.settings import DEFAULT_WORKER_TIMEOUT
 from zoo.tuning.run_tree import MISSING, SearchRuns, series_by_epoch, trial_run_name
 from zoo.tuning.stopping import MedianStopping
 

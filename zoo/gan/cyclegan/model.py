@@ -141,6 +141,22 @@ class CycleGAN(keras.Model):
             if not optimizer.built:
                 optimizer.build(variables)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        """Keras `fit`, on (A, B) batches (a dataset) or `x=A, y=B` arrays.
+
+        The image pools are sized from the first batch before Keras traces
+        the step: a traced step may not create variables. zoo's own loop
+        calls `prepare_training` itself.
+        """
+        if self.pool_a is None:
+            if isinstance(x, tf.data.Dataset):
+                first = next(iter(x.take(1)))
+            else:
+                first = (x[:1], y[:1])
+            with self.distribute_strategy.scope():
+                self.prepare_training(first)
+        return super().fit(x, y, *args, **kwargs)
+
     def _scaled(self, images):
         # float32 in; each layer casts to its own compute dtype (mixed precision).
         return metrics.from_uint8(images)

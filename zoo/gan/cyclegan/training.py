@@ -29,7 +29,7 @@ import tensorflow as tf
 from zoo.data.augment import gan_augment
 from zoo.gan.cyclegan.model import CycleGAN
 from zoo.gan.cyclegan.image_pool import POOL_SIZE
-from zoo.gan.patchgan import patchgan_discriminator, smallest_input
+from zoo.gan.patchgan import patchgan_discriminator
 from zoo.gan.cyclegan.resnet import SIZE_MULTIPLE, resnet_generator
 from zoo.gan.run_setup import (
     EpochsConfig,
@@ -38,6 +38,7 @@ from zoo.gan.run_setup import (
     restore_or_start,
     run_loop,
 )
+from zoo.gan.sizes import smallest_input
 from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 

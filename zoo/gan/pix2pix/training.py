@@ -18,7 +18,7 @@ import tensorflow as tf
 from zoo.data.augment import gan_augment
 from zoo.gan.layers import NORMS
 from zoo.gan.losses import GAN_LOSSES
-from zoo.gan.patchgan import patchgan_discriminator, smallest_input
+from zoo.gan.patchgan import patchgan_discriminator
 from zoo.gan.pix2pix.model import TEST_MODES, Pix2Pix
 from zoo.gan.pix2pix.unet import unet_depth, unet_generator
 from zoo.gan.run_setup import (
@@ -28,6 +28,7 @@ from zoo.gan.run_setup import (
     restore_or_start,
     run_loop,
 )
+from zoo.gan.sizes import smallest_input
 from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 

@@ -23,8 +23,8 @@ import dataclasses
 from pathlib import Path
 
 from zoo.errors import SearchFailedError, TuningError, WorkersGoneError
-from zoo.tuning.options import EXPERIMENT, SearchOptions, search_name
-from zoo.tuning.result import SearchResult, save_result
+from zoo.classification.search.options import EXPERIMENT, SearchOptions, search_name
+from zoo.classification.search.result import SearchResult, save_result
 
 # keras-tuner's oracle gives up with this RuntimeError after too many failed trials in a row.
 _TOO_MANY_FAILURES = "Number of consecutive failures exceeded the limit"
@@ -63,7 +63,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     from zoo.data import load_classification, load_test
     from zoo.errors import ZooError
     from zoo.classification import FeatureCache, TrainConfig
-    from zoo.tuning.hypermodel import ClassifierHyperModel
+    from zoo.classification.search.hypermodel import ClassifierHyperModel
     from zoo.tuning.run_tree import (
         TAG_CHIEF_HOST,
         TAG_OPENED,
@@ -190,7 +190,7 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
                            if f"best.{k}" not in existing})
         mlflow.log_metric("best_score", float(best.score))
         if options.retrain:
-            from zoo.tuning.retrain import best_config, retrain_and_log
+            from zoo.classification.search.retrain import best_config, retrain_and_log
 
             config, trial = best_config(search, hypermodel)
             progress(f"Retraining the best configuration ({config.backbone}, "

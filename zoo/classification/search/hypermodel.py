@@ -30,7 +30,7 @@ from zoo.backbones import backbone_info
 from zoo.errors import UnknownBackboneError
 from zoo.classification import FeatureCache, TrainConfig, compute_features, dataset_digest
 from zoo.errors import TuningError
-from zoo.tuning.space import DIMENSIONS, SearchSpace
+from zoo.classification.search.space import DIMENSIONS, SearchSpace
 
 
 class _StopTrial(Exception):
@@ -45,7 +45,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
         image_size: input side in pixels; at least every backbone's minimum.
         backbones: the backbones to choose from (names from `zoo list`).
         weights: "imagenet", None, or a weights file, for every backbone.
-        overrides: fix or narrow dimensions of the space; see zoo.tuning.space.
+        overrides: fix or narrow dimensions of the space; see zoo.classification.search.space.
         base_config: values of everything not tuned (patience, seed,
             fine_tune_epochs...) and of the dimensions fixed by default
             (batch_size, epochs, fine_tune_blocks, augment).

@@ -1,7 +1,13 @@
 """The chief's result file: what `zoo tune --launch-workers` prints, read back whole."""
 
-from zoo.tuning.result import RESULT_FILE, SearchResult, format_result, load_result, save_result
-from zoo.tuning.retrain import FinalModel
+from zoo.classification.search.result import (
+    RESULT_FILE,
+    SearchResult,
+    format_result,
+    load_result,
+    save_result,
+)
+from zoo.classification.search.retrain import FinalModel
 
 
 def test_the_result_file_gives_the_same_report(tmp_path):

@@ -20,21 +20,18 @@ from pathlib import Path
 
 from zoo.errors import ZooError
 from zoo.seed import DEFAULT_SEED
-from zoo.tuning.space import parse_override
+from zoo.classification.search.space import parse_override
+from zoo.tuning.settings import (
+    DEFAULT_ORACLE_HOST,
+    DEFAULT_WORKER_TIMEOUT,
+    ENV_ORACLE_IP,
+    ENV_ORACLE_PORT,
+    ENV_TUNER_ID,
+    HEARTBEAT_SECONDS,
+    MIN_WORKER_TIMEOUT,
+)
 
 EXPERIMENT = "tune"
-# How long a chief waits for a worker to reach its oracle, first and then
-# between contacts. A training worker reports every HEARTBEAT_SECONDS, so a
-# shorter bound than MIN_WORKER_TIMEOUT would end searches whose workers live.
-HEARTBEAT_SECONDS = 30.0
-DEFAULT_WORKER_TIMEOUT = 600.0
-MIN_WORKER_TIMEOUT = 2 * HEARTBEAT_SECONDS
-DEFAULT_ORACLE_HOST = "127.0.0.1"  # the oracle has no authentication: loopback unless asked
-# keras-tuner's own way of giving a process its role; zoo reads them as
-# --chief / --worker N / --oracle-host / --oracle-port.
-ENV_TUNER_ID = "KERASTUNER_TUNER_ID"
-ENV_ORACLE_IP = "KERASTUNER_ORACLE_IP"
-ENV_ORACLE_PORT = "KERASTUNER_ORACLE_PORT"
 
 
 @dataclass
@@ -51,7 +48,7 @@ class SearchOptions:
         image_size: input side in pixels.
         batch_size: default batch size (tunable with space={"batch_size": [...]}).
         weights: "auto" (ImageNet when available, else none), "imagenet", "none", a file.
-        space: search space overrides; see zoo.tuning.space.
+        space: search space overrides; see zoo.classification.search.space.
         project_dir: keras-tuner's project and zoo's run mapping; same
             folder again = resume.
         tracking_uri: the MLflow store; an http server for distributed searches.
@@ -317,7 +314,7 @@ def check_search_arguments(args) -> None:
         check_number,
         check_weights,
     )
-    from zoo.tuning.space import SearchSpace, parse_override
+    from zoo.classification.search.space import SearchSpace, parse_override
 
     check_backbones("--backbones", args.backbones, args.image_size)
     try:

@@ -4,8 +4,8 @@ import argparse
 
 import pytest
 
-from zoo.tuning.cli import add_tune_command, main
-from zoo.tuning.options import options_from_args, options_to_argv
+from zoo.classification.search.cli import add_tune_command, main
+from zoo.classification.search.options import options_from_args, options_to_argv
 
 
 def parse(argv):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from zoo.tuning.result import FinalSummary
+from zoo.classification.search.result import FinalSummary
 
 
 @dataclass

@@ -5,8 +5,8 @@ import pytest
 
 from zoo.classification import TrainConfig
 from zoo.errors import TuningError
-from zoo.tuning.hypermodel import ClassifierHyperModel
-from zoo.tuning.space import parse_override
+from zoo.classification.search.hypermodel import ClassifierHyperModel
+from zoo.classification.search.space import parse_override
 
 PINNED = {"head": "mlp", "hidden_units": 64, "dropout": 0.3, "learning_rate": 0.01,
           "label_smoothing": 0.1}

@@ -9,8 +9,8 @@
     KERASTUNER_TUNER_ID=tuner0 ... zoo tune ...      # the same as --worker 0
 
 `add_tune_command(subparsers)` adds it to the `zoo` command; `python -m
-zoo.tuning.cli ...` runs it alone (what the launcher starts). The recipe
-recipes/tune_classifier.py takes the same arguments (`add_search_arguments` in
+zoo.classification.search.cli ...` runs it alone (what the launcher
+starts). The recipe recipes/tune_classifier.py takes the same arguments (`add_search_arguments` in
 options.py).
 Heavy imports (TensorFlow, keras-tuner, MLflow) happen in the handler, after
 the chief/worker environment is set.
@@ -20,14 +20,24 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from zoo.errors import ZooError
 from zoo.errors import SearchFailedError
-from zoo.tuning.options import add_search_arguments, check_search_arguments, options_from_args
-from zoo.tuning.result import format_result, load_result
+from zoo.classification.search.options import (
+    add_search_arguments,
+    check_search_arguments,
+    options_from_args,
+)
+from zoo.classification.search.result import format_result, load_result
 
 EXIT_USAGE = 2
 EXIT_SEARCH_FAILED = 1  # the search ran, but no trial succeeded
+
+
+def python_command() -> list[str]:
+    """How to start `zoo tune` in a new process, without relying on the PATH."""
+    return [sys.executable, "-m", "zoo.classification.search.cli"]
 
 
 def run(args, out=print) -> int:
@@ -35,9 +45,18 @@ def run(args, out=print) -> int:
     check_search_arguments(args)
     options = options_from_args(args)
     if args.launch_workers is not None:
+        from zoo.classification.search.options import options_to_argv
+        from zoo.classification.search.result import RESULT_FILE
         from zoo.tuning.distributed import launch_local_search
 
-        status = launch_local_search(args.launch_workers, options)
+        def command(tracking_uri, oracle_port):
+            return python_command() + options_to_argv(options, tracking_uri=tracking_uri,
+                                                      oracle_port=oracle_port)
+
+        status = launch_local_search(
+            args.launch_workers, command, project_dir=options.project_dir,
+            tracking_uri=options.tracking_uri, oracle_port=options.oracle_port,
+            stale_files=[Path(options.project_dir) / RESULT_FILE])
         if status == 0:
             # The chief's own result, from the file it wrote into the project.
             result = load_result(options.project_dir)
@@ -45,7 +64,7 @@ def run(args, out=print) -> int:
                 out(format_result(result, options.objective, options.register))
         out(f"Distributed search ended with status {status}.")
         return status
-    from zoo.tuning.search import run_search
+    from zoo.classification.search.search import run_search
 
     result = run_search(options, progress=out)
     if options.role == "worker":
@@ -78,7 +97,7 @@ def add_tune_command(subparsers) -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """`python -m zoo.tuning.cli ARGS`: `zoo tune ARGS` without the `zoo` command."""
+    """`python -m zoo.classification.search.cli ARGS`: `zoo tune ARGS` without the `zoo` command."""
     parser = argparse.ArgumentParser(prog="zoo tune")
     subparsers = parser.add_subparsers(dest="command")
     add_tune_command(subparsers)
