@@ -38,7 +38,7 @@ from zoo.arguments import (  # noqa: E402
     check_classification_source,
     check_number,
     check_weights,
-    exit_on_bad_arguments,
+    parse_checked,
 )
 from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
@@ -80,9 +80,7 @@ def parse_args(argv=None):
     add_run_arguments(parser, saves="checkpoints and the saved model",
                       registers="register the model as NAME (alias 'candidate'; 'champion' "
                                 "when it beats the current champion)")
-    args = parser.parse_args(argv)
-    exit_on_bad_arguments(parser, check_arguments, args)
-    return args
+    return parse_checked(parser, argv, check_arguments)
 
 
 def check_arguments(args) -> None:

@@ -38,8 +38,13 @@ from zoo.quiet import quiet_tensorflow
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
-from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
-from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.arguments import check_number, check_source, parse_checked  # noqa: E402
+from zoo.gan.distribution import extractor_for  # noqa: E402
+from zoo.gan.recipe_arguments import (  # noqa: E402
+    add_gan_arguments,
+    check_gan_arguments,
+    gan_config_fields,
+)
 from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
@@ -66,33 +71,20 @@ def parse_args(argv=None):
     parser.add_argument("--generator", choices=sorted(GENERATORS), default=DEFAULTS.generator,
                         help="residual blocks of the generators: the paper uses resnet9 at "
                              "256 px, resnet6 at 128 px")
-    parser.add_argument("--ngf", type=int, default=DEFAULTS.ngf,
-                        help="filters of the first block of all four networks (64 in the "
-                             "paper; smaller trains faster)")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
-                        help="epochs at the full learning rate (an epoch covers the larger "
-                             "domain once)")
-    parser.add_argument("--decay-epochs", type=int, default=DEFAULTS.decay_epochs,
-                        help="epochs of linear decay to 0 after them")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    add_gan_arguments(parser, epochs=DEFAULTS.epochs, decay_epochs=DEFAULTS.decay_epochs,
+                      ngf=DEFAULTS.ngf, batch_size=DEFAULTS.batch_size,
+                      epoch_unit="the larger domain once")
     parser.add_argument("--lambda-identity", type=float, default=DEFAULTS.lambda_identity,
                         help="weight of the identity losses relative to the cycle losses "
                              "(0.5 in the paper; 0 turns them off)")
     parser.add_argument("--upper-bound", choices=["paired", "none"], default="paired",
                         help="where the true mapping is known, also train the same generator "
                              "on the true pairs with the same budget, to compare")
-    parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
-                        help="FID/KID on InceptionV3 features: auto (when its ImageNet "
-                             "weights can be had), inception, or none")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in bfloat16 (variables stay float32)")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generators",
                       registers="register the generators as NAME-AtoB and NAME-BtoA (alias "
                                 "'candidate'; 'champion' when the held-out PSNR against the "
                                 "true mapping beats the current champion's and identity's)")
-    args = parser.parse_args(argv)
-    exit_on_bad_arguments(parser, check_arguments, args)
-    return args
+    return parse_checked(parser, argv, check_arguments)
 
 
 def check_arguments(args) -> None:
@@ -104,24 +96,15 @@ def check_arguments(args) -> None:
     if args.image_size % 4:
         raise ArgumentError("--image-size", f"{args.image_size} is not a multiple of 4; the "
                                             f"generators halve it twice. Use 64, 128 or 256.")
-    check_number("--epochs", args.epochs, 0)
-    check_number("--decay-epochs", args.decay_epochs, 0)
-    if args.epochs + args.decay_epochs < 1:
-        raise ArgumentError("--epochs", "with --decay-epochs 0, train at least 1 epoch.")
-    check_number("--batch-size", args.batch_size, 1)
-    check_number("--ngf", args.ngf, 1)
+    check_gan_arguments(args)
     check_number("--lambda-identity", args.lambda_identity, 0)
 
 
 def make_config(args):
     from zoo.gan.cyclegan.training import CycleGANConfig
 
-    return CycleGANConfig(
-        image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
-        n_blocks=GENERATORS[args.generator], ngf=args.ngf, ndf=args.ngf,
-        batch_size=args.batch_size, lambda_identity=args.lambda_identity, seed=args.seed,
-        jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
-        strategy=args.strategy)
+    return CycleGANConfig(**gan_config_fields(args), n_blocks=GENERATORS[args.generator],
+                          lambda_identity=args.lambda_identity)
 
 
 def true_mappings(source: str):
@@ -137,15 +120,15 @@ def main(argv=None):
     args = parse_args(argv)
     run = RecipeRun(args, EXPERIMENT)
     from zoo.data import load_unpaired
-    from zoo.files import atomic_file, atomic_write_text
+    from zoo.files import atomic_write_text
     from zoo.gan import reports
     from zoo.gan.cyclegan.resnet import with_image_size
     from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
     from zoo.gan.cyclegan.upper_bound import train_paired_generator
     from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
-    from zoo.gan.inference import export_saved_model, uint8_model
+    from zoo.gan.inference import float_translator, save_generator, served_translator, uint8_model
     from zoo.gan.results_page import write_results_page
-    from zoo.gan.translate_cli import DIRECTIONS
+    from zoo.gan.cyclegan import GENERATOR_FILES
 
     # 1. Data: each domain's uint8 images in a fixed order; training shuffles
     #    and jitters each epoch with seeds of the epoch (exact resume).
@@ -179,8 +162,8 @@ def main(argv=None):
 
         def on_epoch_end(epoch, logs, model):
             if run.log_epoch(epoch, logs):
-                reports.CycleSamples(samples_a, samples_b, _translator(model.generator_ab),
-                                     _translator(model.generator_ba), run.output / "samples",
+                reports.CycleSamples(samples_a, samples_b, float_translator(model.generator_ab),
+                                     float_translator(model.generator_ba), run.output / "samples",
                                      reports.EpochImageLog(run.steps, mlflow))(epoch)
 
         # 3. Train, then the paired upper bound with the same budget.
@@ -203,9 +186,8 @@ def main(argv=None):
         for direction, generator in generators.items():
             served[direction] = uint8_model(with_image_size(generator),
                                             name=f"cyclegan_{direction}")
-            with atomic_file(folder / DIRECTIONS[direction]) as staging:
-                served[direction].save(staging)
-            export_saved_model(served[direction], run.output / f"savedmodel_{direction}")
+            save_generator(served[direction], folder / GENERATOR_FILES[direction],
+                           run.output / f"savedmodel_{direction}")
 
         # 5. Held-out scores of the generators as saved: against the true
         #    mapping where it is known, beside identity and the upper bound.
@@ -216,11 +198,11 @@ def main(argv=None):
                 continue
             pairs = _with_truth(images, truth[direction])
             rows = {"identity": input_baseline(pairs, extractor=extractor),
-                    MODEL_ROW: paired_scores(_served(served[direction]), pairs,
+                    MODEL_ROW: paired_scores(served_translator(served[direction]), pairs,
                                              extractor=extractor)}
             if direction in upper:
                 rows["paired (upper bound)"] = paired_scores(
-                    _translator(upper[direction]), pairs, extractor=extractor)
+                    float_translator(upper[direction]), pairs, extractor=extractor)
             all_rows[direction] = rows
             tables.append(f"{DIRECTION_NAMES[direction]}, against the true mapping "
                           f"({rows[MODEL_ROW]['images']} images):\n{comparison_table(rows)}")
@@ -265,18 +247,6 @@ def main(argv=None):
                            run_id=run.run_id)
 
 
-def _translator(generator):
-    """uint8 batch -> uint8 batch through a float generator, in inference mode."""
-    from zoo.gan.metrics import from_uint8, to_uint8
-
-    return lambda images: to_uint8(generator(from_uint8(images), training=False)).numpy()
-
-
-def _served(model):
-    """uint8 batch -> uint8 batch through a saved (uint8) generator."""
-    return lambda images: np.asarray(model(images, training=False))
-
-
 def _first_images(dataset, count: int) -> np.ndarray:
     return next(dataset.unbatch().batch(count).as_numpy_iterator())
 
@@ -287,12 +257,14 @@ def _with_truth(images, truth):
 
 
 def _page_rows(data, served, truth) -> list:
+    from zoo.gan.inference import served_translator
+
     rows = []
     for direction, back, images in (("AtoB", "BtoA", data.test_a),
                                     ("BtoA", "AtoB", data.test_b)):
         batch = _first_images(images, PAGE_ROWS // 2)
-        moved = _served(served[direction])(batch)
-        returned = _served(served[back])(moved)
+        moved = served_translator(served[direction])(batch)
+        returned = served_translator(served[back])(moved)
         known = truth[direction](batch) if truth[direction] is not None else \
             np.full_like(batch, 255)
         rows += [[batch[i], moved[i], np.asarray(known[i], np.uint8), returned[i]]

@@ -29,16 +29,19 @@ import json
 import sys
 from types import SimpleNamespace
 
-import numpy as np
-
 from zoo.quiet import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
-from zoo.arguments import check_number, check_source, exit_on_bad_arguments  # noqa: E402
+from zoo.arguments import check_number, check_source, parse_checked  # noqa: E402
 from zoo.data.pairs import DIRECTIONS  # noqa: E402
-from zoo.gan.distribution import EXTRACTOR_CHOICES, extractor_for  # noqa: E402
+from zoo.gan.distribution import extractor_for  # noqa: E402
+from zoo.gan.recipe_arguments import (  # noqa: E402
+    add_gan_arguments,
+    check_gan_arguments,
+    gan_config_fields,
+)
 from zoo.gan.sizes import smallest_input  # noqa: E402
 from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
 from zoo.text import slug  # noqa: E402
@@ -48,7 +51,7 @@ EXPERIMENT = "pix2pix"
 # baseline included: an epoch of 384 pairs at 64 px takes about two minutes
 # there. The paper's facades run is 100 + 100 epochs at 256 px.
 DEFAULTS = SimpleNamespace(data="edges2photos", image_size=64, epochs=2, decay_epochs=1,
-                           batch_size=1)
+                           batch_size=1, ngf=64)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 16
 
@@ -65,16 +68,10 @@ def parse_args(argv=None):
                              "BtoA draws edge maps of photos)")
     parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
                         help="training side in pixels, a power of two (64, 128, 256)")
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
-                        help="epochs at the full learning rate")
-    parser.add_argument("--decay-epochs", type=int, default=DEFAULTS.decay_epochs,
-                        help="epochs of linear decay to 0 after them")
-    parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
+    add_gan_arguments(parser, epochs=DEFAULTS.epochs, decay_epochs=DEFAULTS.decay_epochs,
+                      ngf=DEFAULTS.ngf, batch_size=DEFAULTS.batch_size)
     parser.add_argument("--gan-loss", choices=["vanilla", "lsgan"], default="vanilla")
     parser.add_argument("--norm", choices=["batch", "instance"], default="batch")
-    parser.add_argument("--ngf", type=int, default=64,
-                        help="filters of the first block of both networks (64 in the paper; "
-                             "smaller trains faster and worse)")
     parser.add_argument("--n-layers-d", type=int, default=3,
                         help="the PatchGAN's stride-2 blocks: 3 judges 70x70 patches (the "
                              "paper's), 2 34x34, 1 16x16")
@@ -83,17 +80,10 @@ def parse_args(argv=None):
                              "deterministic: inference mode")
     parser.add_argument("--baseline", choices=["l1", "none"], default="l1",
                         help="also train the L1-only U-Net with the same budget, to compare")
-    parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
-                        help="FID/KID on InceptionV3 features: auto (when its ImageNet "
-                             "weights can be had), inception, or none")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in bfloat16 (variables stay float32)")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generator",
                       registers="register the generator as NAME (alias 'candidate'; "
                                 "'champion' when its test PSNR beats the current champion's)")
-    args = parser.parse_args(argv)
-    exit_on_bad_arguments(parser, check_arguments, args)
-    return args
+    return parse_checked(parser, argv, check_arguments)
 
 
 def check_arguments(args) -> None:
@@ -105,12 +95,7 @@ def check_arguments(args) -> None:
     if args.image_size & (args.image_size - 1):
         raise ArgumentError("--image-size", f"{args.image_size} is not a power of two; the "
                                             f"U-Net halves it down to 1x1. Use 64, 128 or 256.")
-    check_number("--epochs", args.epochs, 0)
-    check_number("--decay-epochs", args.decay_epochs, 0)
-    if args.epochs + args.decay_epochs < 1:
-        raise ArgumentError("--epochs", "with --decay-epochs 0, train at least 1 epoch.")
-    check_number("--batch-size", args.batch_size, 1)
-    check_number("--ngf", args.ngf, 1)
+    check_gan_arguments(args)
     check_number("--n-layers-d", args.n_layers_d, 1)
 
     smallest = smallest_input(args.n_layers_d)
@@ -124,24 +109,20 @@ def check_arguments(args) -> None:
 def make_config(args, adversarial: bool = True):
     from zoo.gan.pix2pix.training import Pix2PixConfig
 
-    return Pix2PixConfig(
-        image_size=args.image_size, epochs=args.epochs, decay_epochs=args.decay_epochs,
-        batch_size=args.batch_size, gan_loss=args.gan_loss, norm=args.norm,
-        ngf=args.ngf, ndf=args.ngf, n_layers_d=args.n_layers_d,
-        test_mode=args.test_mode, adversarial=adversarial, seed=args.seed,
-        jit_compile=args.jit_compile, mixed_precision=args.mixed_precision,
-        strategy=args.strategy)
+    return Pix2PixConfig(**gan_config_fields(args), gan_loss=args.gan_loss, norm=args.norm,
+                         n_layers_d=args.n_layers_d, test_mode=args.test_mode,
+                         adversarial=adversarial)
 
 
 def main(argv=None):
     args = parse_args(argv)
     run = RecipeRun(args, EXPERIMENT)
     from zoo.data.pairs import load_pairs
-    from zoo.files import atomic_file, atomic_write_text
+    from zoo.files import atomic_write_text
     from zoo.gan import reports
     from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
-    from zoo.gan.inference import export_saved_model, uint8_model, with_image_statistics
-    from zoo.gan.metrics import from_uint8, to_uint8
+    from zoo.gan.inference import (float_translator, save_generator, served_translator,
+                                   uint8_model, with_image_statistics)
     from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
     from zoo.gan.results_page import write_results_page
 
@@ -181,14 +162,10 @@ def main(argv=None):
 
     paper = config.test_mode == "paper"
 
-    def translator(generator):
-        """uint8 batch -> uint8 batch, in the run's test mode."""
-        return lambda images: to_uint8(generator(from_uint8(images), training=paper)).numpy()
-
     def shipped(generator):
         """uint8 batch -> uint8 batch, through the generator as it is saved."""
-        model = uint8_model(with_image_statistics(generator) if paper else generator)
-        return lambda images: np.asarray(model(images, training=False))
+        return served_translator(uint8_model(with_image_statistics(generator) if paper
+                                             else generator))
 
     with run.tracked(f"pix2pix-{slug(args.data)}{direction}", tags={"data_source": args.data},
                      params={"pix2pix": config.to_dict(), "data": args.data,
@@ -199,7 +176,7 @@ def main(argv=None):
 
         def on_epoch_end(epoch, logs, model):
             if run.log_epoch(epoch, logs):
-                reports.EpochSamples(*samples, translator(model.generator),
+                reports.EpochSamples(*samples, float_translator(model.generator, training=paper),
                                      run.output / "samples", sample_log)(epoch)
 
         def baseline_on_epoch_end(epoch, logs, model):
@@ -217,9 +194,7 @@ def main(argv=None):
         served = uint8_model(with_image_statistics(generator) if paper else generator,
                              name="pix2pix_generator")
         model_path = run.output / "generator.keras"
-        with atomic_file(model_path) as staging:
-            served.save(staging)
-        export_saved_model(served, run.output / "generator_savedmodel")
+        save_generator(served, model_path, run.output / "generator_savedmodel")
 
         # 5. Held-out scores beside the baselines, of the generators as saved
         #    (what `zoo translate` gives).

@@ -39,7 +39,7 @@ from zoo.quiet import quiet_tensorflow
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import zoo  # noqa: E402
-from zoo.arguments import exit_on_bad_arguments  # noqa: E402
+from zoo.arguments import parse_checked  # noqa: E402
 from zoo.classification.search.cli import run  # noqa: E402
 from zoo.classification.search.options import (  # noqa: E402
     add_search_arguments,
@@ -52,9 +52,7 @@ def parse_args(argv=None):
         prog="tune_classifier",
         description="Search classifier hyperparameters with keras-tuner, tracked in MLflow.")
     add_search_arguments(parser)
-    args = parser.parse_args(argv)
-    exit_on_bad_arguments(parser, check_search_arguments, args)
-    return args
+    return parse_checked(parser, argv, check_search_arguments)
 
 
 def main(argv=None) -> int:

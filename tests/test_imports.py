@@ -163,3 +163,35 @@ def test_a_core_module_importing_a_family_would_be_found():
         "zoo.gan.run_setup -> zoo.classification.trainer (another family)",
         "zoo.training.loop -> zoo.classification.classifier",
     ]
+
+
+def _type_checking_imports(path: str) -> dict[str, str]:
+    """Name -> module of the imports under `if TYPE_CHECKING:` in a file."""
+    with open(path, encoding="utf-8") as file:
+        tree = ast.parse(file.read())
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            for child in node.body:
+                if isinstance(child, ast.ImportFrom):
+                    found.update({alias.name: child.module for alias in child.names})
+    return found
+
+
+def test_every_lazy_name_is_visible_to_type_checkers():
+    """A package's lazily loaded names (zoo/_lazy.py) are also imported under
+    `if TYPE_CHECKING:`, from the same module, so IDEs and type checkers see
+    them; the two lists never drift apart."""
+    import importlib
+
+    checked = 0
+    for module, path in _modules().items():
+        if not path.endswith("__init__.py"):
+            continue
+        with open(path, encoding="utf-8") as file:
+            if "lazy_attributes(" not in file.read():
+                continue
+        lazy = importlib.import_module(module)._LAZY
+        assert _type_checking_imports(path) == lazy, module
+        checked += 1
+    assert checked >= 8

@@ -9,6 +9,8 @@ TensorFlow, a few seconds to import) load on first use, which keeps
 `zoo list` and `zoo --version` quick.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
 from importlib.metadata import PackageNotFoundError, version as _version
 
@@ -32,6 +34,14 @@ try:
     __version__ = _version("keras-applied-zoo")
 except PackageNotFoundError:  # a source tree that is not installed
     __version__ = "0.0.0+unknown"
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.classification.classifier import (  # noqa: F401
+        create_backbone,
+        create_classifier,
+        get_backbone,
+        unfreeze_last_blocks,
+    )
 
 # Public name -> module that defines it, imported on first access.
 _LAZY = {

@@ -97,9 +97,12 @@ def check_weights(option: str, choice) -> None:
                                     "of a backbone weights file.")
 
 
-def exit_on_bad_arguments(parser: argparse.ArgumentParser, check, args) -> None:
-    """Run check(args); on ArgumentError, print the usage error and exit with status 2."""
+def parse_checked(parser: argparse.ArgumentParser, argv, check) -> argparse.Namespace:
+    """Parse `argv`, then run `check(args)`; a bad argument prints the usage
+    error and exits with status 2, before any work."""
+    args = parser.parse_args(argv)
     try:
         check(args)
     except ArgumentError as exc:
         parser.error(str(exc))
+    return args

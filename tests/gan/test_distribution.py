@@ -142,3 +142,28 @@ def test_inception_extractor_loads_a_weights_file_and_preprocesses(tmp_path):
     resized = tf.image.resize(images.astype("float32"), (299, 299))
     expected = source(resized / 127.5 - 1.0, training=False).numpy()
     np.testing.assert_allclose(features, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_a_table_computes_the_targets_features_once():
+    from zoo.gan.distribution import pixel_projection_extractor, remembering
+    from zoo.gan.evaluation import input_baseline, paired_scores
+
+    seen = []
+    projection = pixel_projection_extractor()
+
+    def counting(images):
+        seen.append(len(images))
+        return projection(images)
+
+    rng = np.random.default_rng(0)
+    pairs = [(rng.integers(0, 256, (4, 16, 16, 3), dtype=np.uint8),
+              rng.integers(0, 256, (4, 16, 16, 3), dtype=np.uint8)) for _ in range(2)]
+    extractor = remembering(counting)
+    plain = paired_scores(lambda a: 255 - a, pairs, extractor=counting)
+    rows = [input_baseline(pairs, extractor=extractor),
+            paired_scores(lambda a: 255 - a, pairs, extractor=extractor),
+            paired_scores(lambda a: a // 2, pairs, extractor=extractor)]
+    seen.clear()
+    paired_scores(lambda a: a // 3, pairs, extractor=extractor)
+    assert seen == [4, 4]  # the two new output batches only: the targets are known
+    assert rows[1]["fid"] == plain["fid"] and rows[1]["kid"] == plain["kid"]

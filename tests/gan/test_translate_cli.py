@@ -99,13 +99,13 @@ def test_direction_picks_a_generator_of_a_cyclegan_folder(tmp_path, photos, caps
     """A CycleGAN run's folder holds both generators; --direction picks one."""
     from zoo.gan import resnet_generator
     from zoo.gan.cyclegan.resnet import with_image_size
-    from zoo.gan.translate_cli import DIRECTIONS
+    from zoo.gan.cyclegan import GENERATOR_FILES
 
     folder = tmp_path / "generators"
     folder.mkdir()
     keras.utils.set_random_seed(0)
     generators = {}
-    for direction, name in DIRECTIONS.items():
+    for direction, name in GENERATOR_FILES.items():
         generators[direction] = uint8_model(with_image_size(resnet_generator(1, ngf=4)))
         generators[direction].save(folder / name)
     image = np.asarray(Image.open(photos / "small.png"))
@@ -119,7 +119,7 @@ def test_direction_picks_a_generator_of_a_cyclegan_folder(tmp_path, photos, caps
     # The two generators differ, so the choice is visible in the output.
     assert not np.array_equal(translate(generators["AtoB"], image),
                               translate(generators["BtoA"], image))
-    (folder / DIRECTIONS["BtoA"]).unlink()
+    (folder / GENERATOR_FILES["BtoA"]).unlink()
     code, captured = _main([folder, photos, "--out", tmp_path / "x", "--direction", "BtoA"],
                            capsys)
     assert code == 2 and "generator_BtoA.keras" in captured.err

@@ -23,7 +23,36 @@ Importing zoo.classification imports neither TensorFlow nor Keras; the
 names below load their module on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.classification.classifier import (  # noqa: F401
+        apply_head,
+        create_backbone,
+        create_classifier,
+        feature_extractor,
+        get_backbone,
+        head_model,
+        unfreeze_last_blocks,
+    )
+    from zoo.classification.config import TrainConfig  # noqa: F401
+    from zoo.classification.evaluation import evaluate_classifier  # noqa: F401
+    from zoo.classification.feature_cache import (  # noqa: F401
+        compute_features,
+        dataset_digest,
+        FeatureCache,
+    )
+    from zoo.classification.heads import (  # noqa: F401
+        attach_head,
+        HeadResult,
+        train_head,
+        train_heads,
+    )
+    from zoo.classification.model_io import load_model_and_class_names  # noqa: F401
+    from zoo.classification.predict import predict_paths, Prediction  # noqa: F401
+    from zoo.classification.trainer import train_classifier, TrainResult  # noqa: F401
 
 _LAZY = {
     "apply_head": "zoo.classification.classifier",

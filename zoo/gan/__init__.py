@@ -26,7 +26,25 @@ Importing zoo.gan imports neither TensorFlow nor Keras (so `zoo --help`
 stays quick); the names below load their module on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.gan.cyclegan.model import CycleGAN  # noqa: F401
+    from zoo.gan.cyclegan.resnet import resnet_generator, with_image_size  # noqa: F401
+    from zoo.gan.cyclegan.training import train_cyclegan  # noqa: F401
+    from zoo.gan.inference import (  # noqa: F401
+        downsampling_factor,
+        export_saved_model,
+        translate,
+        uint8_model,
+        with_image_statistics,
+    )
+    from zoo.gan.patchgan import patchgan_discriminator  # noqa: F401
+    from zoo.gan.pix2pix.model import Pix2Pix  # noqa: F401
+    from zoo.gan.pix2pix.training import train_pix2pix  # noqa: F401
+    from zoo.gan.pix2pix.unet import unet_depth, unet_generator  # noqa: F401
 
 _LAZY = {
     "CycleGAN": "zoo.gan.cyclegan.model",

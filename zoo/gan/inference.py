@@ -238,6 +238,29 @@ def export_saved_model(model, path) -> str:
     return path
 
 
+def save_generator(model, keras_path, saved_model_dir) -> None:
+    """Write a served generator twice: the `.keras` file (atomically, so a
+    kill never leaves half a file), then the SavedModel."""
+    from zoo.files import atomic_file
+
+    with atomic_file(keras_path) as staging:
+        model.save(staging)
+    export_saved_model(model, saved_model_dir)
+
+
+def float_translator(generator, *, training: bool = False):
+    """uint8 batch -> uint8 batch through a float generator ([-1, 1] in and
+    out); `training=True` runs it as the Pix2Pix paper tests it."""
+    from zoo.gan.metrics import from_uint8, to_uint8
+
+    return lambda images: to_uint8(generator(from_uint8(images), training=training)).numpy()
+
+
+def served_translator(model):
+    """uint8 batch -> uint8 batch through a saved (`uint8_model`) generator."""
+    return lambda images: np.asarray(model(images, training=False))
+
+
 # ---------------------------------------------------------------------------
 
 

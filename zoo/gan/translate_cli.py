@@ -26,10 +26,7 @@ import os
 import sys
 
 from zoo.errors import TranslateError
-
-
-# The files a CycleGAN run saves its generators as, by direction.
-DIRECTIONS = {"AtoB": "generator_AtoB.keras", "BtoA": "generator_BtoA.keras"}
+from zoo.gan.cyclegan import GENERATOR_FILES
 
 
 def generator_file(model: str, direction: str | None) -> str:
@@ -40,13 +37,13 @@ def generator_file(model: str, direction: str | None) -> str:
             direction's generator, or is one file while --direction is given.
     """
     if os.path.isdir(model):
-        chosen = DIRECTIONS[direction or "AtoB"]
+        chosen = GENERATOR_FILES[direction or "AtoB"]
         path = os.path.join(model, chosen)
         if not os.path.isfile(path):
             raise TranslateError(
                 f"MODEL '{model}' is a folder without {chosen}. Pass a .keras file, or the "
                 f"folder a CycleGAN run saved its generators in "
-                f"({', '.join(DIRECTIONS.values())}).")
+                f"({', '.join(GENERATOR_FILES.values())}).")
         return path
     if not os.path.isfile(model):
         raise TranslateError(f"MODEL '{model}' does not exist. Pass a .keras file saved with "
@@ -54,7 +51,7 @@ def generator_file(model: str, direction: str | None) -> str:
     if direction is not None:
         raise TranslateError(f"--direction {direction}: MODEL '{model}' is one generator. "
                              f"--direction picks one of the two in a CycleGAN run's folder "
-                             f"({', '.join(DIRECTIONS.values())}).")
+                             f"({', '.join(GENERATOR_FILES.values())}).")
     return model
 
 
@@ -80,7 +77,7 @@ def add_translate_command(subparsers):
                                 "are skipped)")
     translate.add_argument("--out", required=True, metavar="DIR",
                            help="folder for the PNGs (created if missing)")
-    translate.add_argument("--direction", choices=sorted(DIRECTIONS), default=None,
+    translate.add_argument("--direction", choices=sorted(GENERATOR_FILES), default=None,
                            help="with a CycleGAN generators folder: translate A to B "
                                 "(default) or B to A")
     translate.add_argument("--tile", type=_positive_int, default=None, metavar="N",

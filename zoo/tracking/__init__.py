@@ -32,6 +32,8 @@ MLflow when called); MlflowMetricsCallback, which must subclass a Keras class,
 loads Keras on first access.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
 
 from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log_plot
@@ -42,6 +44,9 @@ from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable,
 from zoo.tracking.spool import MetricSpool, flush_spool
 from zoo.tracking.store import resolve_tracking_uri
 from zoo.tracking.ui import add_ui_command, open_ui_command
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.tracking.callback import MlflowMetricsCallback  # noqa: F401
 
 # Public name -> module that defines it, imported on first access.
 _LAZY = {"MlflowMetricsCallback": "zoo.tracking.callback"}

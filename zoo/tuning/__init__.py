@@ -14,9 +14,24 @@ Importing zoo.tuning imports neither TensorFlow nor MLflow; the names below
 load their module on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
 
 from zoo.errors import TuningError
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.tuning.distributed import launch_local_search, start_mlflow_server  # noqa: F401
+    from zoo.tuning.run_tree import SearchRuns  # noqa: F401
+    from zoo.tuning.stopping import median_rule_stops, MedianStopping  # noqa: F401
+    from zoo.tuning.tuners import (  # noqa: F401
+        BayesianOptimization,
+        Hyperband,
+        make_tuner,
+        parse_objective,
+        RandomSearch,
+        ZooTuner,
+    )
 
 _LAZY = {
     "make_tuner": "zoo.tuning.tuners",

@@ -24,7 +24,16 @@ Importing it imports neither TensorFlow nor MLflow; the names below load
 their module on first use.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.classification.search.hypermodel import ClassifierHyperModel  # noqa: F401
+    from zoo.classification.search.options import SearchOptions  # noqa: F401
+    from zoo.classification.search.result import SearchResult  # noqa: F401
+    from zoo.classification.search.search import run_search  # noqa: F401
+    from zoo.classification.search.space import parse_override, SearchSpace  # noqa: F401
 
 _LAZY = {
     "ClassifierHyperModel": "zoo.classification.search.hypermodel",
@@ -33,7 +42,6 @@ _LAZY = {
     "SearchOptions": "zoo.classification.search.options",
     "SearchResult": "zoo.classification.search.result",
     "run_search": "zoo.classification.search.search",
-    "add_tune_command": "zoo.classification.search.cli",
 }
 
 __getattr__, __dir__ = lazy_attributes("zoo.classification.search", globals(), _LAZY)

@@ -8,7 +8,14 @@ The PatchGAN, losses, schedule, metrics and evaluation it uses are shared
 with the other GANs and live one folder up, in zoo/gan/.
 """
 
+from typing import TYPE_CHECKING
+
 from zoo._lazy import lazy_attributes
+
+if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
+    from zoo.gan.pix2pix.model import Pix2Pix  # noqa: F401
+    from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix  # noqa: F401
+    from zoo.gan.pix2pix.unet import unet_generator  # noqa: F401
 
 _LAZY = {
     "Pix2Pix": "zoo.gan.pix2pix.model",

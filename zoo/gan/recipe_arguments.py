@@ -1,0 +1,55 @@
+"""The options every GAN recipe shares, checked before TensorFlow loads.
+
+    add_gan_arguments(parser, epochs=2, decay_epochs=1, ngf=64)
+    check_gan_arguments(args)       # from the recipe's own check_arguments
+    Config(**gan_config_fields(args), ...the recipe's own fields)
+
+A recipe adds its data, image size and model options itself; the schedule,
+batch, width, FID and precision options are the same for every GAN.
+"""
+
+from __future__ import annotations
+
+from zoo.arguments import ArgumentError, check_number
+from zoo.gan.distribution import EXTRACTOR_CHOICES
+
+
+def add_gan_arguments(parser, *, epochs: int, decay_epochs: int, ngf: int,
+                      batch_size: int = 1, epoch_unit: str = "") -> None:
+    """Args:
+        epochs, decay_epochs, ngf, batch_size: the recipe's defaults.
+        epoch_unit: what one epoch covers, for the help (e.g. "the larger
+            domain once").
+    """
+    unit = f" (an epoch covers {epoch_unit})" if epoch_unit else ""
+    parser.add_argument("--epochs", type=int, default=epochs,
+                        help=f"epochs at the full learning rate{unit}")
+    parser.add_argument("--decay-epochs", type=int, default=decay_epochs,
+                        help="epochs of linear decay to 0 after them")
+    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument("--ngf", type=int, default=ngf,
+                        help="filters of the first block of every network (64 in the paper; "
+                             "smaller trains faster and worse)")
+    parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
+                        help="FID/KID on InceptionV3 features: auto (when its ImageNet "
+                             "weights can be had), inception, or none")
+    parser.add_argument("--mixed-precision", action="store_true",
+                        help="compute in bfloat16 (variables stay float32)")
+
+
+def check_gan_arguments(args) -> None:
+    check_number("--epochs", args.epochs, 0)
+    check_number("--decay-epochs", args.decay_epochs, 0)
+    if args.epochs + args.decay_epochs < 1:
+        raise ArgumentError("--epochs", "with --decay-epochs 0, train at least 1 epoch.")
+    check_number("--batch-size", args.batch_size, 1)
+    check_number("--ngf", args.ngf, 1)
+
+
+def gan_config_fields(args) -> dict:
+    """The config fields the shared options (and the run options) set; the
+    discriminators are as wide as the generators, as in the papers' runs."""
+    return dict(image_size=args.image_size, epochs=args.epochs,
+                decay_epochs=args.decay_epochs, batch_size=args.batch_size, ngf=args.ngf,
+                ndf=args.ngf, seed=args.seed, jit_compile=args.jit_compile,
+                mixed_precision=args.mixed_precision, strategy=args.strategy)
