@@ -14,10 +14,10 @@ import keras
 from keras import layers
 
 from zoo.backbones import BackboneSpec, backbone_info, layers_by_block
+from zoo.classification.config import HEADS
 from zoo.preprocessing import apply_preprocessing
 from zoo.weights import fetch_imagenet_weights, load_backbone_weights
 
-HEADS = ("linear", "mlp")
 POOLINGS = ("avg", "max")
 
 

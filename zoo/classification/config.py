@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 from zoo.seed import DEFAULT_SEED
 
+# The heads a classifier can have (TrainConfig.head).
+HEADS = ("linear", "mlp")
+
 
 @dataclass
 class TrainConfig:

@@ -41,7 +41,7 @@ ARRAYS = ("features.npy", "labels.npy")
 MEMORY_BUDGET_BYTES = 1 << 30
 
 
-def default_cache_dir() -> Path:
+def default_feature_cache_dir() -> Path:
     root = os.environ.get("ZOO_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache",
                                                            "zoo")
     return Path(root) / "features"
@@ -110,12 +110,12 @@ class FeatureCache:
     """Disk-backed, memory-fronted store of backbone features.
 
     Args:
-        directory: where entries are written; defaults to `default_cache_dir()`.
+        directory: where entries are written; defaults to `default_feature_cache_dir()`.
         memory_budget: entries up to this many bytes are also kept in memory.
     """
 
     def __init__(self, directory=None, memory_budget: int = MEMORY_BUDGET_BYTES):
-        self.directory = Path(directory) if directory else default_cache_dir()
+        self.directory = Path(directory) if directory else default_feature_cache_dir()
         self.memory_budget = memory_budget
         self._memory: dict[str, Features] = {}
         self.hits = 0

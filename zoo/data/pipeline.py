@@ -49,7 +49,7 @@ def default_memory_budget() -> int:
     return min(2 * GIB, ram // 4)
 
 
-def default_cache_dir() -> str:
+def default_data_cache_dir() -> str:
     """$ZOO_DATA_CACHE, else ~/.cache/zoo/data. Never inside the user's data."""
     return os.environ.get("ZOO_DATA_CACHE") or os.path.join(
         os.path.expanduser("~"), ".cache", "zoo", "data")
@@ -135,7 +135,7 @@ def decode_items(items: list, decode: Decoder, spec: Spec, report: DataReport,
         report: unusable items are recorded here (and their group uncounted).
         groups: the report group of each item, to keep the counts right.
         memory_budget: bytes; default `default_memory_budget()`.
-        cache_dir: where streamed data is cached; default `default_cache_dir()`.
+        cache_dir: where streamed data is cached; default `default_data_cache_dir()`.
         cache_key: anything that identifies the data (source, size...).
     """
     budget = default_memory_budget() if memory_budget is None else memory_budget
@@ -144,7 +144,7 @@ def decode_items(items: list, decode: Decoder, spec: Spec, report: DataReport,
         arrays = _decode_in_memory(items, decode, spec, report, groups)
         return Decoded(arrays=arrays)
     streamed = _streamed(items, decode, spec, report, groups,
-                         cache_dir or default_cache_dir(), cache_key)
+                         cache_dir or default_data_cache_dir(), cache_key)
     return Decoded(streamed=streamed, n=len(items))
 
 

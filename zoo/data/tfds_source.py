@@ -164,20 +164,20 @@ def cache_and_batch(dataset, builder, split, name, size, batch_size, *, shuffle,
         seed: shuffle seed.
         augment: element -> element after the cache.
         memory_budget: bytes; default `zoo.data.pipeline.default_memory_budget()`.
-        cache_dir: default `zoo.data.pipeline.default_cache_dir()`.
+        cache_dir: default `zoo.data.pipeline.default_data_cache_dir()`.
     """
     import os
 
     import tensorflow as tf
 
-    from zoo.data.pipeline import default_cache_dir, default_memory_budget
+    from zoo.data.pipeline import default_data_cache_dir, default_memory_budget
 
     budget = default_memory_budget() if memory_budget is None else memory_budget
     n = num_examples(builder, split.split("[")[0])
     if n * size[0] * size[1] * 3 <= budget:
         dataset = dataset.cache()
     else:
-        folder = os.path.join(cache_dir or default_cache_dir(), "tfds")
+        folder = os.path.join(cache_dir or default_data_cache_dir(), "tfds")
         os.makedirs(folder, exist_ok=True)
         safe = f"{name}-{split}-{size[0]}x{size[1]}".replace("/", "_").replace("%", "pc")
         dataset = dataset.cache(os.path.join(folder, safe))

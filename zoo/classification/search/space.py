@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from zoo.classification.config import HEADS
 from zoo.errors import TuningError
 
 FIXED_FROM_CONFIG = "fixed"  # the default is hp.Fixed(the base TrainConfig's value)
@@ -64,7 +65,6 @@ DIMENSIONS: dict[str, Dimension] = {
     "batch_size": Dimension("int", FIXED_FROM_CONFIG, at_build=False, low=1),
     "epochs": Dimension("int", FIXED_FROM_CONFIG, at_build=False, low=1),
 }
-HEADS = ("linear", "mlp")
 
 
 class SearchSpace:
