@@ -20,11 +20,8 @@ otherwise the recipe says so and trains from scratch.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
-import sys
 from types import SimpleNamespace
-from typing import TYPE_CHECKING
 
 from zoo.quiet import quiet_tensorflow
 
@@ -32,19 +29,14 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
 import numpy as np  # noqa: E402
 
-import zoo  # noqa: E402
-from zoo.arguments import (  # noqa: E402
-    check_backbones,
-    check_classification_source,
-    check_number,
-    check_weights,
-    parse_checked,
+from zoo.arguments import parse_checked  # noqa: E402
+from zoo.classification.arguments import (  # noqa: E402
+    check_classify_arguments,
+    classify_config,
+    say_from_scratch,
 )
-from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import slug  # noqa: E402
-
-if TYPE_CHECKING:
-    from zoo.classification import TrainConfig
 
 EXPERIMENT = "classify"
 # Small defaults: the digits run finishes in a few minutes on a 2-core CPU.
@@ -80,64 +72,7 @@ def parse_args(argv=None):
     add_run_arguments(parser, saves="checkpoints and the saved model",
                       registers="register the model as NAME (alias 'candidate'; 'champion' "
                                 "when it beats the current champion)")
-    return parse_checked(parser, argv, check_arguments)
-
-
-def check_arguments(args) -> None:
-    """What can be checked before the data is read and TensorFlow is loaded."""
-    check_backbones("--backbone", args.backbone, args.image_size)
-    check_classification_source("--data", args.data)
-    check_weights("--weights", args.weights)
-    check_number("--batch-size", args.batch_size, 1)
-    check_number("--epochs", args.epochs, 0)
-    check_number("--fine-tune-epochs", args.fine_tune_epochs, 0)
-    check_number("--fine-tune-blocks", args.fine_tune_blocks, 0,
-                 len(zoo.backbone_info(args.backbone).blocks))
-    check_number("--learning-rate", args.learning_rate, 0, low_open=True)
-    check_number("--dropout", args.dropout, 0, 1, high_open=True)
-    check_number("--label-smoothing", args.label_smoothing, 0, 1, high_open=True)
-    check_number("--augment", args.augment, 0, 1)
-
-
-def resolve_weights(choice: str, backbone: str):
-    """`auto`: ImageNet when the weights can be had, else say so and use none."""
-    if choice == "none":
-        return None
-    if choice not in ("auto", "imagenet"):
-        return choice  # a file path; create_classifier checks it
-    try:
-        zoo.fetch_imagenet_weights(backbone)
-        return "imagenet"
-    except zoo.WeightsUnavailableError as exc:
-        if choice == "imagenet":
-            raise
-        print(f"\n[weights] ImageNet weights for {backbone} cannot be had here, so this run "
-              f"TRAINS FROM SCRATCH (every block, BatchNorm included).\n[weights] {exc}\n")
-        return None
-
-
-def make_config(args, weights) -> TrainConfig:
-    from zoo.classification import TrainConfig
-
-    config = TrainConfig(
-        backbone=args.backbone, image_size=args.image_size, weights=weights,
-        batch_size=args.batch_size, epochs=args.epochs, learning_rate=args.learning_rate,
-        fine_tune_blocks=args.fine_tune_blocks, fine_tune_epochs=args.fine_tune_epochs,
-        head=args.head, dropout=args.dropout, label_smoothing=args.label_smoothing,
-        class_weight=args.class_weight, augment=args.augment, strategy=args.strategy,
-        jit_compile=args.jit_compile, seed=args.seed)
-    if weights is None:
-        # From scratch, frozen random features teach nothing: train every
-        # block, BatchNorm too, at the full learning rate, for all epochs.
-        # Its validation loss is noisy early on, so early stopping waits for
-        # half the epochs before it may end the run.
-        blocks = len(zoo.backbone_info(args.backbone).blocks)
-        total = args.epochs + args.fine_tune_epochs
-        config = dataclasses.replace(
-            config, epochs=0, fine_tune_blocks=blocks, train_batchnorm=True,
-            fine_tune_epochs=total, min_epochs=total // 2,
-            fine_tune_learning_rate=args.learning_rate, warmup_epochs=0.0)
-    return config
+    return parse_checked(parser, argv, check_classify_arguments)
 
 
 def main(argv=None):
@@ -145,46 +80,29 @@ def main(argv=None):
     run = RecipeRun(args, EXPERIMENT)
     from zoo import tracking
     from zoo.classification import TrainConfig, dataset_digest, train_classifier
-    from zoo.classification.evaluation import (
-        beats_majority_class,
-        dataset_baselines,
-        evaluate_classifier,
-        format_baselines,
-    )
-    from zoo.classification.reports import (
-        headline_metrics,
-        log_evaluation,
-        log_learning_curves,
-        run_description,
-        set_run_description,
-    )
-    from zoo.data import load_classification, load_test
+    from zoo.classification.evaluation import evaluate_classifier
+    from zoo.classification.baselines import dataset_baselines, format_baselines, verdict_line
+    from zoo.classification import reports
+    from zoo.data import load_splits
     from zoo.files import atomic_file, atomic_write_text
+    from zoo.weights import resolve_weights
 
-    # 1. Data: uint8 images and integer labels. The trainer shuffles per epoch
-    #    with the seed, so the loader does not (an exact resume needs that).
-    train, val, class_names = load_classification(
-        args.data, args.image_size, args.batch_size, seed=args.seed, shuffle=False)
-    if val is None:
-        sys.exit("classify needs validation data: use a validation_split above 0.")
-    try:
-        test, _ = load_test(args.data, args.image_size, args.batch_size)
-    except zoo.ZooError:
-        test = None  # the source has no test split; report validation only
-    digest = dataset_digest(train)
-    print(f"Data '{args.data}': {digest.count} training images, {len(class_names)} classes.")
+    # 1. Data: uint8 images and integer labels, read once. The trainer
+    #    shuffles per epoch with the seed (an exact resume needs that).
+    data = load_splits(args.data, args.image_size, args.batch_size, args.seed)
+    classes = data.class_names
+    digest = dataset_digest(data.train)
+    print(f"Data '{args.data}': {digest.count} training images, {len(classes)} classes.")
 
     # 2. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{args.backbone}_{slug(args.data)}_{args.image_size}px")
-    weights = (previous["config"]["weights"] if previous
-               else resolve_weights(args.weights, args.backbone))
-    config = (TrainConfig.from_dict(previous["config"]) if previous
-              else make_config(args, weights))
+    config = (TrainConfig.from_dict(previous["config"]) if previous else classify_config(
+        args, resolve_weights(args.weights, [args.backbone], say_from_scratch)))
 
     def train_model(**tracked):
-        return train_classifier(config, train, val, len(class_names), strategy=run.strategy,
-                                checkpoint_dir=run.checkpoint_dir, resume=run.resuming,
-                                train_digest=digest, **tracked)
+        return train_classifier(config, data.train, data.val, len(classes),
+                                strategy=run.strategy, checkpoint_dir=run.checkpoint_dir,
+                                resume=run.resuming, train_digest=digest, **tracked)
 
     if not run.is_chief:
         train_model(verbose=0)
@@ -194,11 +112,11 @@ def main(argv=None):
                      tags={"backbone": config.backbone, "data_source": args.data,
                            "data_digest": digest.digest},
                      params={"train": config.to_dict(), "data": args.data,
-                             "weights_choice": args.weights, "classes": class_names}):
+                             "weights_choice": args.weights, "classes": classes}):
         import mlflow
 
         tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
-        mlflow.log_dict(class_names, "class_names.json")
+        mlflow.log_dict(classes, "class_names.json")
 
         # 3. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
         result = train_model(on_epoch_end=run.log_epoch, extra_state=run.extra_state)
@@ -206,60 +124,48 @@ def main(argv=None):
         # 4. Evaluate the restored best weights, beside two baselines fitted on
         #    the training split: the majority class, and a logistic regression
         #    on 8x8 pixels. A model that loses to the majority class is flagged.
-        evaluated = {"val": val} if test is None else {"val": val, "test": test}
-        baselines = dataset_baselines(train, evaluated, seed=args.seed)
-        reports = {name: evaluate_classifier(result.model, split, class_names)
-                   for name, split in evaluated.items()}
-        print(reports["val"].format())
-        split = "test" if test is not None else "val"
-        split_name = "test" if test is not None else "validation"
-        shown = reports[split]
-        print("\n" + format_baselines(shown.accuracy, baselines[split], class_names,
-                                      split_name))
+        evaluated = {"val": data.val, "test": data.test}
+        evaluated = {name: split for name, split in evaluated.items() if split is not None}
+        baselines = dataset_baselines(data.train, evaluated, seed=args.seed)
+        scored = {name: evaluate_classifier(result.model, split, classes)
+                  for name, split in evaluated.items()}
+        split = "test" if data.test is not None else "val"
+        print(scored["val"].format())
+        print("\n" + format_baselines(scored[split].accuracy, baselines[split], classes,
+                                      "validation" if split == "val" else split))
 
         # 5. The model: a .keras file that loads without zoo, written before
         #    anything is sent to MLflow, so that no tracking failure loses it.
         model_path = run.output / "model.keras"
         with atomic_file(model_path) as staging:
             result.model.save(staging)
-        atomic_write_text(run.output / "class_names.json", json.dumps(class_names))
+        atomic_write_text(run.output / "class_names.json", json.dumps(classes))
 
         # 6. Then the scores, the run's files and the MLflow model. When the
         #    tracking server is away they wait in the spool and are sent with it.
-        for name, scored in reports.items():
-            run.log_metrics(headline_metrics(scored, name, baselines[name]))
-        run.steps("learning curves", log_learning_curves, result)
-        for name, scored in reports.items():
-            run.steps(f"{name} report", log_evaluation, scored, name, baselines[name],
-                      with_metrics=False)
-        example = next(iter(val.take(1)))[0].numpy()[:2].astype(np.uint8)
+        for name, evaluation in scored.items():
+            run.log_metrics(reports.headline_metrics(evaluation, name, baselines[name]))
+        run.steps("learning curves", reports.log_learning_curves, result)
+        for name, evaluation in scored.items():
+            run.steps(f"{name} evaluation", reports.log_evaluation, evaluation, name,
+                      baselines[name], with_metrics=False)
+        example = next(iter(data.val.take(1)))[0].numpy()[:2].astype(np.uint8)
         # Never a champion that does no better than always guessing one class.
         lines = [f"Saved model: `{model_path.resolve()}`"] + run.log_model(
             result.model, example, metric="val/accuracy",
             chance_level=baselines["val"]["majority_class_accuracy"])
-        weights_text = "ImageNet" if config.weights == "imagenet" else (
-            "none (trained from scratch)" if config.weights is None
-            else f"`{config.weights}`")
-        run.steps("run description", set_run_description, run_description(
-            f"**{args.data}**: {config.backbone} at {config.image_size} px", shown, split,
-            baselines[split],
-            facts=[f"{digest.count} training images, {len(class_names)} classes",
-                   f"weights: {weights_text}"],
+        run.describe(reports.run_description(
+            f"**{args.data}**: {config.backbone} at {config.image_size} px", scored[split],
+            split, baselines[split],
+            facts=[f"{digest.count} training images, {len(classes)} classes",
+                   f"weights: {reports.weights_text(config.weights)}"],
             model_lines=lines))
 
     # 7. What a person wants to know at the end.
-    scores = baselines[split]
-    flag = "" if beats_majority_class(shown.accuracy, scores) else "  <- NOT BETTER THAN CHANCE"
-    print(f"\n{split_name.capitalize()} accuracy: {shown.accuracy:.4f} "
-          f"({shown.num_examples} images, {len(class_names)} classes); majority class "
-          f"{scores['majority_class_accuracy']:.4f}, logistic regression on pixels "
-          f"{scores['logistic_accuracy']:.4f}{flag}")
+    print("\n" + verdict_line(scored[split], baselines[split], split))
     run.print_end({"Model": str(model_path)}, model_path)
     return result
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
-        sys.exit(f"classify: error: {error}")
+    run_recipe(main, "classify")

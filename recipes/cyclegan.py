@@ -31,33 +31,27 @@ import json
 import sys
 from types import SimpleNamespace
 
-import numpy as np
-
 from zoo.quiet import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
-import zoo  # noqa: E402
-from zoo.arguments import check_number, check_source, parse_checked  # noqa: E402
-from zoo.gan.distribution import extractor_for  # noqa: E402
-from zoo.gan.recipe_arguments import (  # noqa: E402
-    add_gan_arguments,
-    check_gan_arguments,
-    gan_config_fields,
+from zoo.arguments import parse_checked  # noqa: E402
+from zoo.gan.cyclegan.arguments import (  # noqa: E402
+    GENERATORS,
+    check_cyclegan_arguments,
+    cyclegan_config,
 )
-from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
+from zoo.gan.recipe_arguments import add_gan_arguments  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "cyclegan"
-GENERATORS = {"resnet9": 9, "resnet6": 6}
 # The default embedded run: about ten minutes on a 2-core CPU, upper bound
 # included. The paper trains 100 + 100 epochs at 256 px with resnet9, ngf 64.
 DEFAULTS = SimpleNamespace(data="rgb2bgr", image_size=64, generator="resnet6", ngf=16,
                            epochs=6, decay_epochs=3, batch_size=1, lambda_identity=0.5)
 SAMPLE_COUNT = 4
 PAGE_ROWS = 8
-MODEL_ROW = "CycleGAN"
-DIRECTION_NAMES = {"AtoB": "A -> B", "BtoA": "B -> A"}
 
 
 def parse_args(argv=None):
@@ -81,39 +75,10 @@ def parse_args(argv=None):
                         help="where the true mapping is known, also train the same generator "
                              "on the true pairs with the same budget, to compare")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generators",
-                      registers="register the generators as NAME-AtoB and NAME-BtoA (alias "
-                                "'candidate'; 'champion' when the held-out PSNR against the "
-                                "true mapping beats the current champion's and identity's)")
-    return parse_checked(parser, argv, check_arguments)
-
-
-def check_arguments(args) -> None:
-    """What can be checked before the data is read and TensorFlow is loaded."""
-    from zoo.arguments import ArgumentError
-
-    check_source("--data", args.data, "unpaired")
-    check_number("--image-size", args.image_size, 24)
-    if args.image_size % 4:
-        raise ArgumentError("--image-size", f"{args.image_size} is not a multiple of 4; the "
-                                            f"generators halve it twice. Use 64, 128 or 256.")
-    check_gan_arguments(args)
-    check_number("--lambda-identity", args.lambda_identity, 0)
-
-
-def make_config(args):
-    from zoo.gan.cyclegan.training import CycleGANConfig
-
-    return CycleGANConfig(**gan_config_fields(args), n_blocks=GENERATORS[args.generator],
-                          lambda_identity=args.lambda_identity)
-
-
-def true_mappings(source: str):
-    """{"AtoB": truth or None, "BtoA": truth or None} for the data source."""
-    from zoo.data import EMBEDDED, ground_truth, inverse_ground_truth
-
-    if EMBEDDED.get(source) != "unpaired":
-        return {"AtoB": None, "BtoA": None}
-    return {"AtoB": ground_truth(source), "BtoA": inverse_ground_truth(source)}
+                      registers="the generators as NAME-AtoB and NAME-BtoA",
+                      champion_when="the held-out PSNR against the true mapping beats the "
+                                    "current champion's and identity's")
+    return parse_checked(parser, argv, check_cyclegan_arguments)
 
 
 def main(argv=None):
@@ -122,29 +87,30 @@ def main(argv=None):
     from zoo.data import load_unpaired
     from zoo.files import atomic_write_text
     from zoo.gan import reports
+    from zoo.gan.cyclegan import GENERATOR_FILES, scoring
     from zoo.gan.cyclegan.resnet import with_image_size
     from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
     from zoo.gan.cyclegan.upper_bound import train_paired_generator
-    from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
+    from zoo.gan.distribution import extractor_for
     from zoo.gan.inference import float_translator, save_generator, served_translator, uint8_model
     from zoo.gan.results_page import write_results_page
-    from zoo.gan.cyclegan import GENERATOR_FILES
 
     # 1. Data: each domain's uint8 images in a fixed order; training shuffles
-    #    and jitters each epoch with seeds of the epoch (exact resume).
+    #    and jitters each epoch with seeds of the epoch (exact resume). The
+    #    embedded domains know the true mapping, which scores the run.
     data = load_unpaired(args.data, args.image_size, args.batch_size, augment=False,
                          shuffle=False, seed=args.seed)
     if data.test_a is None or data.test_b is None:
         sys.exit("cyclegan: error: no held-out images to score on; give a folder with testA/ "
                  "and testB/, or more images.")
-    truth = true_mappings(args.data)
+    truth = scoring.true_mappings(args.data)
     test = validation_batches(data.test_a, data.test_b, truth["AtoB"], truth["BtoA"])
-    samples_a = _first_images(data.test_a, SAMPLE_COUNT)
-    samples_b = _first_images(data.test_b, SAMPLE_COUNT)
+    held_out = {"AtoB": data.test_a, "BtoA": data.test_b}
+    samples = {d: reports.first_images(images, SAMPLE_COUNT) for d, images in held_out.items()}
 
     # 2. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{slug(args.data)}_{args.image_size}px")
-    config = CycleGANConfig(**previous["config"]) if previous else make_config(args)
+    config = CycleGANConfig(**previous["config"]) if previous else cyclegan_config(args)
 
     def train(**tracked):
         return train_cyclegan(config, data.train_a, data.train_b, test,
@@ -162,7 +128,8 @@ def main(argv=None):
 
         def on_epoch_end(epoch, logs, model):
             if run.log_epoch(epoch, logs):
-                reports.CycleSamples(samples_a, samples_b, float_translator(model.generator_ab),
+                reports.CycleSamples(samples["AtoB"], samples["BtoA"],
+                                     float_translator(model.generator_ab),
                                      float_translator(model.generator_ba), run.output / "samples",
                                      reports.EpochImageLog(run.steps, mlflow))(epoch)
 
@@ -170,126 +137,67 @@ def main(argv=None):
         result = train(on_epoch_end=on_epoch_end, extra_state=run.extra_state)
         generators = {"AtoB": result.model.generator_ab, "BtoA": result.model.generator_ba}
         upper = {}
-        if args.upper_bound == "paired":
-            for direction, train_images in (("AtoB", data.train_a), ("BtoA", data.train_b)):
-                if truth[direction] is not None:
-                    print(f"[upper bound] Training the generator {direction} on the true "
-                          f"pairs ({config.total_epochs} epochs)...", flush=True)
-                    upper[direction] = train_paired_generator(
-                        config, train_images, truth[direction], name=f"paired_{direction}")
+        for direction, train_images in (("AtoB", data.train_a), ("BtoA", data.train_b)):
+            if args.upper_bound == "paired" and truth[direction] is not None:
+                print(f"[upper bound] Training the generator {direction} on the true pairs "
+                      f"({config.total_epochs} epochs)...", flush=True)
+                upper[direction] = float_translator(train_paired_generator(
+                    config, train_images, truth[direction], name=f"paired_{direction}"))
 
         # 4. Both generators: .keras files of built-in layers that take any
         #    size (a multiple of 4), uint8 in and out, written before
         #    anything is sent to MLflow; and SavedModels.
         folder = run.output / "generators"
-        served = {}
-        for direction, generator in generators.items():
-            served[direction] = uint8_model(with_image_size(generator),
-                                            name=f"cyclegan_{direction}")
-            save_generator(served[direction], folder / GENERATOR_FILES[direction],
+        served = {direction: uint8_model(with_image_size(generator), name=f"cyclegan_{direction}")
+                  for direction, generator in generators.items()}
+        for direction, model in served.items():
+            save_generator(model, folder / GENERATOR_FILES[direction],
                            run.output / f"savedmodel_{direction}")
+        translators = {direction: served_translator(model) for direction, model in served.items()}
 
         # 5. Held-out scores of the generators as saved: against the true
         #    mapping where it is known, beside identity and the upper bound.
-        extractor = extractor_for(args.fid)
-        tables, all_rows = [], {}
-        for direction, images in (("AtoB", data.test_a), ("BtoA", data.test_b)):
-            if truth[direction] is None:
-                continue
-            pairs = _with_truth(images, truth[direction])
-            rows = {"identity": input_baseline(pairs, extractor=extractor),
-                    MODEL_ROW: paired_scores(served_translator(served[direction]), pairs,
-                                             extractor=extractor)}
-            if direction in upper:
-                rows["paired (upper bound)"] = paired_scores(
-                    float_translator(upper[direction]), pairs, extractor=extractor)
-            all_rows[direction] = rows
-            tables.append(f"{DIRECTION_NAMES[direction]}, against the true mapping "
-                          f"({rows[MODEL_ROW]['images']} images):\n{comparison_table(rows)}")
-            run.log_metrics(reports.score_metrics(rows, MODEL_ROW, split=f"test/{direction}"))
-        table = "\n\n".join(tables) or ("No true mapping is known for this data: the "
-                                        "sample grids and the cycle scores show the run.")
+        scored = scoring.score_directions(held_out, translators, upper, truth,
+                                          extractor_for(args.fid))
+        table = scoring.scores_text(scored)
         print(f"\nHeld-out images:\n{table}")
-        atomic_write_text(run.output / "scores.json",
-                          json.dumps(all_rows, indent=1, default=float))
+        atomic_write_text(run.output / "scores.json", json.dumps(scored, indent=1, default=float))
+        run.log_metrics(scoring.direction_metrics(scored))
 
         # 6. The results page: each image, its translation, the truth where
         #    known, and the way back.
         page = write_results_page(
             run.output / "results.html", f"CycleGAN on {args.data} ({args.image_size} px)",
             ["input", "translation", "true translation", "back again"],
-            _page_rows(data, served, truth), table)
-        run.steps("results page", mlflow.log_artifact, str(page))
-        run.steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+            scoring.page_rows(held_out, translators, truth, PAGE_ROWS), table)
+        run.log_results(page, table)
 
         # 7. Both MLflow models and, on request, the registry. Without a true
         #    mapping there is nothing to promote on.
         lines = [f"Saved generators: `{folder.resolve()}`"]
-        for direction, example in (("AtoB", samples_a), ("BtoA", samples_b)):
-            rows = all_rows.get(direction)
+        for direction, model in served.items():
+            rows = scored.get(direction)
             lines += [f"{direction}: {line}" for line in run.log_model(
-                served[direction], example[:2], name=f"generator_{direction}",
+                model, samples[direction][:2], name=f"generator_{direction}",
                 registered_name=f"{args.register}-{direction}",
                 metric=f"test/{direction}/psnr",
                 chance_level=rows["identity"]["psnr"] if rows else float("inf"))]
-        run.describe(_description(args, config, all_rows, lines))
+        run.describe(scoring.run_description(
+            f"**{args.data}**: CycleGAN at {config.image_size} px",
+            [f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs} decaying), "
+             f"{args.generator}, ngf {config.ngf}, identity weight {config.lambda_identity}"],
+            scored, lines))
 
     # 8. What a person wants to know at the end.
-    for direction, rows in all_rows.items():
-        verdict = "beats" if reports.beats(rows, MODEL_ROW, against=["identity"]) else \
-            "does NOT beat"
-        print(f"\n{DIRECTION_NAMES[direction]}: CycleGAN {verdict} identity on held-out PSNR: "
-              + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
+    for direction, rows in scored.items():
+        reports.print_verdict(rows, scoring.MODEL_ROW, against=["identity"],
+                              label=f"{scoring.DIRECTION_NAMES[direction]}: ")
     run.print_end({"Generators": f"{folder}   (translate with: zoo translate {folder} "
                                  f"IMAGE... --direction AtoB|BtoA --out DIR)",
                    "Results page": str(page)}, folder)
-    return SimpleNamespace(result=result, upper=upper, rows=all_rows, output=run.output,
+    return SimpleNamespace(result=result, upper=upper, rows=scored, output=run.output,
                            run_id=run.run_id)
 
 
-def _first_images(dataset, count: int) -> np.ndarray:
-    return next(dataset.unbatch().batch(count).as_numpy_iterator())
-
-
-def _with_truth(images, truth):
-    """(image, true translation) uint8 batches."""
-    return [(batch, np.asarray(truth(batch), np.uint8)) for batch in images.as_numpy_iterator()]
-
-
-def _page_rows(data, served, truth) -> list:
-    from zoo.gan.inference import served_translator
-
-    rows = []
-    for direction, back, images in (("AtoB", "BtoA", data.test_a),
-                                    ("BtoA", "AtoB", data.test_b)):
-        batch = _first_images(images, PAGE_ROWS // 2)
-        moved = served_translator(served[direction])(batch)
-        returned = served_translator(served[back])(moved)
-        known = truth[direction](batch) if truth[direction] is not None else \
-            np.full_like(batch, 255)
-        rows += [[batch[i], moved[i], np.asarray(known[i], np.uint8), returned[i]]
-                 for i in range(len(batch))]
-    return rows
-
-
-def _description(args, config, all_rows, lines) -> str:
-    from zoo.gan import reports
-
-    title = f"**{args.data}**: CycleGAN at {config.image_size} px"
-    facts = [f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs} decaying), "
-             f"{args.generator}, ngf {config.ngf}, identity weight {config.lambda_identity}"]
-    if not all_rows:
-        return "\n".join([title, ""] + [f"- {line}" for line in facts + lines]) + "\n"
-    parts = [reports.description(f"{title}, {DIRECTION_NAMES[direction]}", rows, MODEL_ROW,
-                                 facts=facts if index == 0 else (),
-                                 model_lines=lines if index == len(all_rows) - 1 else (),
-                                 against=["identity"])
-             for index, (direction, rows) in enumerate(all_rows.items())]
-    return "\n".join(parts)
-
-
 if __name__ == "__main__":
-    try:
-        main()
-    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
-        sys.exit(f"cyclegan: error: {error}")
+    run_recipe(main, "cyclegan")

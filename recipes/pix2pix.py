@@ -33,17 +33,11 @@ from zoo.quiet import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
-import zoo  # noqa: E402
-from zoo.arguments import check_number, check_source, parse_checked  # noqa: E402
+from zoo.arguments import parse_checked  # noqa: E402
 from zoo.data.pairs import DIRECTIONS  # noqa: E402
-from zoo.gan.distribution import extractor_for  # noqa: E402
-from zoo.gan.recipe_arguments import (  # noqa: E402
-    add_gan_arguments,
-    check_gan_arguments,
-    gan_config_fields,
-)
-from zoo.gan.sizes import smallest_input  # noqa: E402
-from zoo.recipe_run import RecipeRun, add_run_arguments  # noqa: E402
+from zoo.gan.pix2pix.arguments import check_pix2pix_arguments, pix2pix_config  # noqa: E402
+from zoo.gan.recipe_arguments import add_gan_arguments  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "pix2pix"
@@ -81,37 +75,9 @@ def parse_args(argv=None):
     parser.add_argument("--baseline", choices=["l1", "none"], default="l1",
                         help="also train the L1-only U-Net with the same budget, to compare")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generator",
-                      registers="register the generator as NAME (alias 'candidate'; "
-                                "'champion' when its test PSNR beats the current champion's)")
-    return parse_checked(parser, argv, check_arguments)
-
-
-def check_arguments(args) -> None:
-    """What can be checked before the data is read and TensorFlow is loaded."""
-    from zoo.arguments import ArgumentError
-
-    check_source("--data", args.data, "pairs")
-    check_number("--image-size", args.image_size, 32)
-    if args.image_size & (args.image_size - 1):
-        raise ArgumentError("--image-size", f"{args.image_size} is not a power of two; the "
-                                            f"U-Net halves it down to 1x1. Use 64, 128 or 256.")
-    check_gan_arguments(args)
-    check_number("--n-layers-d", args.n_layers_d, 1)
-
-    smallest = smallest_input(args.n_layers_d)
-    if smallest > args.image_size:
-        raise ArgumentError("--n-layers-d", f"{args.n_layers_d} blocks need images of at least "
-                                            f"{smallest} px; this run's --image-size is "
-                                            f"{args.image_size}. Use fewer blocks or larger "
-                                            f"images.")
-
-
-def make_config(args, adversarial: bool = True):
-    from zoo.gan.pix2pix.training import Pix2PixConfig
-
-    return Pix2PixConfig(**gan_config_fields(args), gan_loss=args.gan_loss, norm=args.norm,
-                         n_layers_d=args.n_layers_d, test_mode=args.test_mode,
-                         adversarial=adversarial)
+                      registers="the generator as NAME",
+                      champion_when="its test PSNR beats the current champion's")
+    return parse_checked(parser, argv, check_pix2pix_arguments)
 
 
 def main(argv=None):
@@ -120,11 +86,12 @@ def main(argv=None):
     from zoo.data.pairs import load_pairs
     from zoo.files import atomic_write_text
     from zoo.gan import reports
-    from zoo.gan.evaluation import comparison_table, input_baseline, paired_scores
+    from zoo.gan.distribution import extractor_for
+    from zoo.gan.evaluation import comparison_table, score_rows
     from zoo.gan.inference import (float_translator, save_generator, served_translator,
                                    uint8_model, with_image_statistics)
     from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
-    from zoo.gan.results_page import write_results_page
+    from zoo.gan.results_page import paired_rows, write_results_page
 
     # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
     #    jitters each epoch with seeds of the epoch (exact resume).
@@ -133,39 +100,37 @@ def main(argv=None):
     if data.test is None:
         sys.exit("pix2pix: error: no held-out pairs to score on; give a folder with a test/ "
                  "folder, or more pairs.")
-    samples = next(data.test.unbatch().batch(SAMPLE_COUNT).as_numpy_iterator())
+    samples = reports.first_images(data.test, SAMPLE_COUNT)
 
-    # 2. The configuration, or the one --resume finds beside its checkpoints.
+    # 2. The configuration, or the one --resume finds beside its checkpoints;
+    #    the baseline is the same U-Net without its discriminator.
     direction = "" if args.direction == "AtoB" else "_BtoA"
     previous = run.open_output(f"{slug(args.data)}{direction}_{args.image_size}px")
-    config = Pix2PixConfig(**previous["config"]) if previous else make_config(args)
-    baseline_config = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False})
-                       if args.baseline == "l1" else None)
+    config = Pix2PixConfig(**previous["config"]) if previous else pix2pix_config(args)
+    configs = {"pix2pix": (config, run.checkpoint_dir)}
+    if args.baseline == "l1":
+        configs["L1-only U-Net"] = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False}),
+                                    run.output / "l1_baseline" / "checkpoints")
 
-    def train_both(on_epoch_end=None, baseline_on_epoch_end=None, **tracked):
+    def train_all(epoch_ends=None, extra_state=None, verbose=2):
         """Pix2Pix, then the L1-only baseline with the same budget."""
-        result = train_pix2pix(config, data.train, data.test, checkpoint_dir=run.checkpoint_dir,
-                               resume=run.resuming, strategy=run.strategy,
-                               on_epoch_end=on_epoch_end, **tracked)
-        baseline = None
-        if baseline_config is not None:
-            baseline = train_pix2pix(
-                baseline_config, data.train, data.test, resume=args.resume,
-                checkpoint_dir=run.output / "l1_baseline" / "checkpoints",
-                strategy=run.strategy, on_epoch_end=baseline_on_epoch_end,
-                verbose=tracked.get("verbose", 2))
-        return result, baseline
+        return {name: train_pix2pix(each, data.train, data.test, checkpoint_dir=folder,
+                                    resume=args.resume, strategy=run.strategy,
+                                    on_epoch_end=(epoch_ends or {}).get(name), verbose=verbose,
+                                    extra_state=extra_state if name == "pix2pix" else None)
+                for name, (each, folder) in configs.items()}
 
     if not run.is_chief:
-        train_both(verbose=0)
+        train_all(verbose=0)
         return run.worker_finished()
 
     paper = config.test_mode == "paper"
 
     def shipped(generator):
-        """uint8 batch -> uint8 batch, through the generator as it is saved."""
-        return served_translator(uint8_model(with_image_statistics(generator) if paper
-                                             else generator))
+        """The generator as it is saved: uint8 in and out; in paper mode its
+        BatchNorm layers use each image's statistics."""
+        return uint8_model(with_image_statistics(generator) if paper else generator,
+                           name="pix2pix_generator")
 
     with run.tracked(f"pix2pix-{slug(args.data)}{direction}", tags={"data_source": args.data},
                      params={"pix2pix": config.to_dict(), "data": args.data,
@@ -184,26 +149,21 @@ def main(argv=None):
                           prefix="l1_only_")
 
         # 3. Train.
-        result, baseline = train_both(on_epoch_end, baseline_on_epoch_end,
-                                      extra_state=run.extra_state)
-        generator = result.model.generator
+        results = train_all({"pix2pix": on_epoch_end, "L1-only U-Net": baseline_on_epoch_end},
+                            extra_state=run.extra_state)
 
         # 4. The generator: a .keras file of built-in layers, uint8 in and
         #    out, written before anything is sent to MLflow; and a SavedModel.
-        #    In paper mode its BatchNorm layers use each image's statistics.
-        served = uint8_model(with_image_statistics(generator) if paper else generator,
-                             name="pix2pix_generator")
+        served = shipped(results["pix2pix"].model.generator)
         model_path = run.output / "generator.keras"
         save_generator(served, model_path, run.output / "generator_savedmodel")
 
         # 5. Held-out scores beside the baselines, of the generators as saved
         #    (what `zoo translate` gives).
-        extractor = extractor_for(args.fid)
-        rows = {"input (identity)": input_baseline(data.test, extractor=extractor)}
-        if baseline is not None:
-            rows["L1-only U-Net"] = paired_scores(
-                shipped(baseline.model.generator), data.test, extractor=extractor)
-        rows["pix2pix"] = paired_scores(shipped(generator), data.test, extractor=extractor)
+        translators = {"input (identity)": None} | {
+            name: served_translator(shipped(result.model.generator))
+            for name, result in reversed(results.items())}
+        rows = score_rows(translators, data.test, extractor_for(args.fid))
         table = comparison_table(rows)
         print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
         atomic_write_text(run.output / "scores.json", json.dumps(rows, indent=1, default=float))
@@ -213,9 +173,9 @@ def main(argv=None):
         page = write_results_page(run.output / "results.html",
                                   f"pix2pix on {args.data} ({args.image_size} px)",
                                   ["input", "pix2pix", "target"],
-                                  _page_rows(data.test, shipped(generator)), table)
-        run.steps("results page", mlflow.log_artifact, str(page))
-        run.steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
+                                  paired_rows(data.test, translators["pix2pix"], PAGE_ROWS),
+                                  table)
+        run.log_results(page, table)
 
         # 7. The MLflow model and, on request, the registry: never a champion
         #    that does no better than the input itself.
@@ -230,26 +190,13 @@ def main(argv=None):
             model_lines=lines))
 
     # 8. What a person wants to know at the end.
-    verdict = "beats" if reports.beats(rows, "pix2pix") else "does NOT beat"
-    print(f"\npix2pix {verdict} every baseline on held-out PSNR: "
-          + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
+    reports.print_verdict(rows, "pix2pix")
     run.print_end({"Generator": f"{model_path}   (translate with: zoo translate {model_path} "
                                 f"IMAGE... --out DIR)",
                    "Results page": str(page)}, model_path)
-    return SimpleNamespace(result=result, baseline=baseline, rows=rows, output=run.output,
-                           run_id=run.run_id)
-
-
-def _page_rows(pairs, translate) -> list:
-    rows = []
-    for a, b in pairs.unbatch().batch(PAGE_ROWS).take(1).as_numpy_iterator():
-        outputs = translate(a)
-        rows = [[a[i], outputs[i], b[i]] for i in range(len(a))]
-    return rows
+    return SimpleNamespace(result=results["pix2pix"], baseline=results.get("L1-only U-Net"),
+                           rows=rows, output=run.output, run_id=run.run_id)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
-        sys.exit(f"pix2pix: error: {error}")
+    run_recipe(main, "pix2pix")

@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
-from pathlib import Path
 
 from zoo.quiet import quiet_tensorflow
 
@@ -31,8 +29,9 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo.classification.config import TrainConfig, train_from_scratch  # noqa: E402
+from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import format_table  # noqa: E402
-from zoo.classification import TrainConfig  # noqa: E402
 
 EXPERIMENT = "transfer_digits"
 PRETRAIN_CLASSES = (0, 1, 2, 3, 4)
@@ -50,11 +49,8 @@ def parse_args(argv=None):
                         help="epochs on the target task, for both runs")
     parser.add_argument("--repeats", type=int, default=3,
                         help="draws of the labelled images; both runs use each draw")
-    parser.add_argument("--seed", type=int, default=1337)
-    parser.add_argument("--tracking-uri", default=None)
-    parser.add_argument("--output-dir", default="runs/transfer_digits")
-    parser.add_argument("--verbose", action="store_true",
-                        help="show TensorFlow's start-up logs (hidden by default)")
+    add_run_arguments(parser, saves="the pretrained backbone's weights and the runs' spools",
+                      registers=None, resumable=False, distributed=False)
     return parser.parse_args(argv)
 
 
@@ -81,66 +77,38 @@ def as_dataset(arrays, batch_size=32):
     return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size)
 
 
-def from_scratch(config: TrainConfig, epochs: int) -> TrainConfig:
-    """Every block trained, BatchNorm included, at the full learning rate."""
-    return dataclasses.replace(
-        config, weights=None, epochs=0, fine_tune_epochs=epochs, train_batchnorm=True,
-        fine_tune_blocks=len(zoo.backbone_info(config.backbone).blocks),
-        fine_tune_learning_rate=config.learning_rate, warmup_epochs=0.0)
-
-
-def tracked_training(name, config, train, val, test, class_names, args):
+def tracked_training(run, name, config, train, val, test, class_names):
     """Train, evaluate on the test split, log to MLflow; return the accuracy.
 
     Metrics and files wait in a spool in the output folder while the tracking
     server is away (training does not wait for it); the run's end says how to
     send what is left.
     """
-    from zoo import tracking
-    from zoo.classification.evaluation import dataset_baselines, evaluate_classifier
-    from zoo.classification.reports import (
-        epoch_metrics,
-        headline_metrics,
-        log_evaluation,
-        log_learning_curves,
-    )
-    from zoo.tracking.offline import BestEffort
-    from zoo.tracking.spool import MetricSpool
-    from zoo.classification import train_classifier
+    from zoo.classification import reports, train_classifier
+    from zoo.classification.baselines import dataset_baselines
+    from zoo.classification.evaluation import evaluate_classifier
 
-    with tracking.tracked_run(EXPERIMENT, run_name=name, tracking_uri=args.tracking_uri,
-                              tags=tracking.standard_tags(EXPERIMENT, backbone=config.backbone,
-                                                          data_source="digits")) as run:
-        tracking.log_config({"train": config.to_dict(), "step": name,
-                             "classes": class_names})
-        spool = MetricSpool.for_run(args.output_dir, run.info.run_id)
-        try:
-            result = train_classifier(
-                config, train, val, len(class_names), verbose=0,
-                on_epoch_end=lambda epoch, logs, phase: spool.log_metrics(
-                    epoch_metrics(logs, phase), step=epoch))
-            report = evaluate_classifier(result.model, test, class_names)
-            baselines = dataset_baselines(train, {"test": test})["test"]
-            spool.log_metrics(headline_metrics(report, "test", baselines))
-            steps = BestEffort(spool)
-            steps("learning curves", log_learning_curves, result)
-            steps("test report", log_evaluation, report, "test", baselines, with_metrics=False)
-        finally:
-            unsent = spool.close()
-    print(f"  {name}: test accuracy {report.accuracy:.3f} "
+    with run.tracked(name, tags={"backbone": config.backbone, "data_source": "digits"},
+                     params={"train": config.to_dict(), "step": name, "classes": class_names}):
+        result = train_classifier(config, train, val, len(class_names), verbose=0,
+                                  on_epoch_end=run.log_epoch)
+        evaluation = evaluate_classifier(result.model, test, class_names)
+        baselines = dataset_baselines(train, {"test": test})["test"]
+        run.log_metrics(reports.headline_metrics(evaluation, "test", baselines))
+        run.steps("learning curves", reports.log_learning_curves, result)
+        run.steps("test evaluation", reports.log_evaluation, evaluation, "test", baselines,
+                  with_metrics=False)
+    print(f"  {name}: test accuracy {evaluation.accuracy:.3f} "
           f"({len(result.history['loss'])} epochs)")
-    if unsent or spool.path.exists():
-        print(f"  [tracking] {unsent} records of run {run.info.run_id} (metrics, "
-              f"{', '.join(steps.queued) or 'no files'}) and its status wait in "
-              f"{spool.path.resolve()}; send them with: zoo tracking flush "
-              f"{spool.path.resolve()}")
-    return result.model, report.accuracy
+    run.print_unsent(run.output)
+    return result.model, evaluation.accuracy
 
 
 def main(argv=None):
     args = parse_args(argv)
-    size = args.image_size
-    output = Path(args.output_dir)
+    run = RecipeRun(args, EXPERIMENT)
+    run.open_output(f"{args.backbone}_{args.image_size}px")
+    size, output = args.image_size, run.output
     output.mkdir(parents=True, exist_ok=True)
     base = TrainConfig(backbone=args.backbone, image_size=size, batch_size=32,
                        learning_rate=1e-3, patience=5, seed=args.seed)
@@ -149,10 +117,10 @@ def main(argv=None):
     source_names = [str(d) for d in PRETRAIN_CLASSES]
     print(f"1. Pretraining {args.backbone} from scratch on digits 0-4 ...")
     pretrained, _ = tracked_training(
-        "pretrain-0to4", from_scratch(base, args.pretrain_epochs),
+        run, "pretrain-0to4", train_from_scratch(base, args.pretrain_epochs),
         as_dataset(subset("train", PRETRAIN_CLASSES, size)),
         as_dataset(subset("val", PRETRAIN_CLASSES, size)),
-        as_dataset(subset("test", PRETRAIN_CLASSES, size)), source_names, args)
+        as_dataset(subset("test", PRETRAIN_CLASSES, size)), source_names)
     weights_path = output / f"{args.backbone}_digits0to4.weights.h5"
     zoo.get_backbone(pretrained).save_weights(weights_path)
     print(f"   saved the backbone's weights to {weights_path}")
@@ -175,11 +143,11 @@ def main(argv=None):
               f"per class:")
         train = as_dataset(subset("train", TARGET_CLASSES, size, args.per_class,
                                   seed=args.seed + draw))
-        _, transfer_accuracy = tracked_training(f"transfer-5to9-draw{draw + 1}", transfer,
-                                                train, val, test, target_names, args)
-        _, scratch_accuracy = tracked_training(f"scratch-5to9-draw{draw + 1}",
-                                               from_scratch(target, args.epochs),
-                                               train, val, test, target_names, args)
+        _, transfer_accuracy = tracked_training(run, f"transfer-5to9-draw{draw + 1}", transfer,
+                                                train, val, test, target_names)
+        _, scratch_accuracy = tracked_training(run, f"scratch-5to9-draw{draw + 1}",
+                                               train_from_scratch(target, args.epochs),
+                                               train, val, test, target_names)
         results.append((transfer_accuracy, scratch_accuracy))
 
     transfer_mean, scratch_mean = (float(np.mean(column)) for column in zip(*results))
@@ -195,7 +163,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except zoo.ZooError as error:
-        sys.exit(f"transfer_digits: error: {error}")
+    run_recipe(main, "transfer_digits")

@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     from zoo.classification.predict_cli import add_predict_command
     from zoo.gan.translate_cli import add_translate_command
     from zoo.tracking import add_ui_command
-    from zoo.tracking.spool import add_tracking_command
+    from zoo.tracking.spool_cli import add_tracking_command
     from zoo.classification.search.cli import add_tune_command
 
     add_data_commands(subparsers)

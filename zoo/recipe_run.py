@@ -34,6 +34,7 @@ and lives here:
 from __future__ import annotations
 
 import argparse
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -43,24 +44,38 @@ from zoo.seed import DEFAULT_SEED
 STRATEGIES = ("default", "mirrored", "multi_worker")
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str, registers: str,
+def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str,
+                      registers: str | None = "the model as NAME",
+                      champion_when: str = "it beats the current champion",
+                      resumable: bool = True, distributed: bool = True,
                       seed: int = DEFAULT_SEED) -> None:
     """The options every recipe takes, with the same names and help everywhere.
 
     Args:
         parser: the recipe's parser.
         saves: what `--output-dir` holds, e.g. "checkpoints and the saved model".
-        registers: what `--register NAME` does, e.g. "register the model as NAME".
+        registers: what `--register NAME` registers, e.g. "the model as NAME";
+            None: the recipe registers nothing, and has no `--register`.
+        champion_when: when the new version becomes the registry's champion.
+        resumable: the recipe continues a run with `--resume`.
+        distributed: the recipe trains under `--strategy` (and `--jit-compile`).
     """
     group = parser.add_argument_group("run options (every recipe)")
-    group.add_argument("--strategy", choices=STRATEGIES, default="default",
-                       help="mirrored: every local device; multi_worker: several machines, "
-                            "each running this command with its own TF_CONFIG")
-    group.add_argument("--jit-compile", action="store_true", help="XLA-compile the train step")
+    if distributed:
+        group.add_argument("--strategy", choices=STRATEGIES, default="default",
+                           help="mirrored: every local device; multi_worker: several "
+                                "machines, each running this command with its own TF_CONFIG")
+        group.add_argument("--jit-compile", action="store_true",
+                           help="XLA-compile the train step")
     group.add_argument("--seed", type=int, default=seed)
-    group.add_argument("--resume", action="store_true",
-                       help="continue the last run of this configuration from its checkpoint")
-    group.add_argument("--register", metavar="NAME", help=registers)
+    if resumable:
+        group.add_argument("--resume", action="store_true",
+                           help="continue the last run of this configuration from its "
+                                "checkpoint")
+    if registers is not None:
+        group.add_argument("--register", metavar="NAME",
+                           help=f"register {registers} (alias 'candidate'; 'champion' when "
+                                f"{champion_when})")
     group.add_argument("--tracking-uri", default=None,
                        help="MLflow store (default: $MLFLOW_TRACKING_URI, else "
                             "sqlite:///mlflow.db)")
@@ -69,6 +84,17 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str, registers:
                             f"configuration)")
     group.add_argument("--verbose", action="store_true",
                        help="show TensorFlow's start-up logs (hidden by default)")
+
+
+def run_recipe(main, prog: str) -> None:
+    """A recipe's `if __name__ == "__main__":`: bad input is said in one line
+    (what and how to fix it), never as a traceback; an int from `main` is the
+    exit status."""
+    try:
+        status = main()
+    except ZooError as error:
+        sys.exit(f"{prog}: error: {error}")
+    sys.exit(status if isinstance(status, int) else None)
 
 
 class RecipeRun:
@@ -92,7 +118,8 @@ class RecipeRun:
         tracking.require_reachable(self.tracking_uri)
         from zoo.training import is_chief, make_strategy
 
-        self.strategy = make_strategy(args.strategy) if args.strategy == "multi_worker" else None
+        strategy = getattr(args, "strategy", "default")
+        self.strategy = make_strategy(strategy) if strategy == "multi_worker" else None
         self.is_chief = is_chief(self.strategy)
         self.output: Path | None = None
         self.checkpointer = None
@@ -117,8 +144,9 @@ class RecipeRun:
 
         self.output = Path(self.args.output_dir or Path("runs") / self.experiment / name)
         self.checkpointer = Checkpointer(self.output / "checkpoints")
-        self.previous = self.checkpointer.load_state() if self.args.resume else None
-        if self.args.resume and self.previous is None:
+        resume = getattr(self.args, "resume", False)
+        self.previous = self.checkpointer.load_state() if resume else None
+        if resume and self.previous is None:
             print(f"[resume] No checkpoint in {self.checkpointer.directory}: starting a new run.")
         return self.previous
 
@@ -221,11 +249,19 @@ class RecipeRun:
         info = self.steps(label, tracking.log_keras_model, model, example, **extra)
         model_uri, lines = model_lines(self.steps, info, self.run_id)
         self.model_uri = self.model_uri or model_uri
-        registered_name = registered_name or self.args.register
-        if self.args.register:
+        register = getattr(self.args, "register", None)
+        registered_name = registered_name or register
+        if register:
             lines += register_logged_model(self.steps, self.spool, info, registered_name,
                                            metric=metric, chance_level=chance_level)
         return lines
+
+    def log_results(self, page: Path, table: str) -> None:
+        """The results page, and the scores table as `evaluation/scores.txt`."""
+        import mlflow
+
+        self.steps("results page", mlflow.log_artifact, str(page))
+        self.steps("scores table", mlflow.log_text, table, "evaluation/scores.txt")
 
     def describe(self, markdown: str) -> None:
         """Show `markdown` as the run's description in the MLflow UI."""
@@ -241,16 +277,21 @@ class RecipeRun:
             model_file: the file written before anything was sent, named when
                 the tracking server did not get everything.
         """
-        from zoo.tracking.offline import print_unsent
-
         print(f"MLflow run: {self.run_id}  (experiment '{self.experiment}', "
               f"store {self.tracking_uri})")
         for label, line in saved.items():
             print(f"{label}: {line}")
-        print_unsent(self.steps, self.spool, self.unsent, model_file, self.model_uri,
-                     self.args.register)
+        self.print_unsent(model_file)
         print(f"Open the MLflow UI: zoo ui --tracking-uri {self.tracking_uri}   "
               f"(or: make ui)")
+
+    def print_unsent(self, saved: Path) -> None:
+        """What the tracking server has not received of the last tracked run,
+        and how to send it; nothing when it has everything."""
+        from zoo.tracking.offline import print_unsent
+
+        print_unsent(self.steps, self.spool, self.unsent, saved, self.model_uri,
+                     getattr(self.args, "register", None))
 
     def _send_earlier_metrics(self, run_id: str) -> None:
         """Send what an earlier attempt of run `run_id` kept on disk, if anything.

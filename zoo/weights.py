@@ -150,6 +150,36 @@ def fetch_imagenet_weights(name: str, include_top: bool = False) -> Path:
 # Local weights files
 
 
+def resolve_weights(choice: str | None, backbones, on_unavailable=None):
+    """What `--weights` asks for, as `create_classifier`'s `weights`.
+
+    Args:
+        choice: "imagenet", "none", "auto" (ImageNet when every backbone's
+            weights can be had, else none) or a file path (returned as it is;
+            `create_classifier` checks it).
+        backbones: the backbone names the weights are for.
+        on_unavailable: `on_unavailable(error)` when "auto" falls back to
+            none, to say what that means for the run.
+
+    Raises:
+        WeightsUnavailableError: "imagenet" was asked for and cannot be had.
+    """
+    if choice in (None, "none"):
+        return None
+    if choice not in ("auto", "imagenet"):
+        return choice
+    try:
+        for name in backbones:
+            fetch_imagenet_weights(name)
+        return "imagenet"
+    except WeightsUnavailableError as error:
+        if choice == "imagenet":
+            raise
+        if on_unavailable is not None:
+            on_unavailable(error)
+        return None
+
+
 def _h5_arrays(path: Path) -> list[tuple[int, ...]]:
     """Shapes of every array in an HDF5 weights file, Keras 3 or legacy format."""
     import h5py

@@ -120,7 +120,7 @@ def test_the_server_goes_away_mid_run_the_model_is_saved_and_flush_sends_the_res
     assert (output / "model.keras").is_file() and (output / "class_names.json").is_file()
     assert f"The model is saved: {(output / 'model.keras').resolve()}" in out
     assert "zoo tracking flush" in out
-    assert "Not sent yet (kept on disk): learning curves, val report" in out
+    assert "Not sent yet (kept on disk): learning curves, val evaluation" in out
     assert "MLflow model" in out.split("Not sent yet")[1].splitlines()[0]
     spools = list(output.glob("unsent-metrics-*.jsonl"))
     assert len(spools) == 1 and str(spools[0].resolve()) in out

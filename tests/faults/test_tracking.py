@@ -11,7 +11,8 @@ import pytest
 
 from zoo.training.checkpoint import CheckpointError
 from zoo.tracking import tracked_run
-from zoo.tracking.spool import MetricSpool, flush_spool, spool_path
+from zoo.tracking.flush import flush_spool
+from zoo.tracking.spool import MetricSpool, spool_path
 
 
 @pytest.fixture

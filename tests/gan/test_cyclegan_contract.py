@@ -63,8 +63,10 @@ class TestCycleGANContract(FamilyContract):
         (["--lambda-identity", "-1"], "--lambda-identity"),
         (["--epochs", "0", "--decay-epochs", "0"], "--epochs"),
     )
+    # The record and the two saved generators take minutes; fit() half a one.
     SLOW_CHECKS = FamilyContract.SLOW_CHECKS | {"test_mlflow_record",
-                                                "test_saved_model_loads_without_zoo"}
+                                                "test_saved_model_loads_without_zoo",
+                                                "test_fit_on_one_device"}
 
     def train(self, checkpoint_dir, *, resume=False, callbacks=()):
         from zoo.data.embedded import ground_truth

@@ -435,7 +435,8 @@ def constant_image_model(class_index=1):
 def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, experiment):
     import mlflow
 
-    from zoo.classification.evaluation import baselines, evaluate_classifier
+    from zoo.classification.baselines import baselines
+    from zoo.classification.evaluation import evaluate_classifier
     from zoo.classification.reports import (
         epoch_metrics,
         log_evaluation,

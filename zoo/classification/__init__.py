@@ -11,6 +11,8 @@ Where things live, one job per file:
     feature_cache.py   backbone features computed once, reused across epochs and runs
     heads.py           heads trained alone on cached features (head tuning)
     evaluation.py      accuracy, top-k, per-class scores, misclassified examples
+    baselines.py       what a classifier has to beat: majority class, logistic
+                       regression on downscaled pixels or given features
     plots.py           confusion matrix, learning curves, misclassified grid
     reports.py         what a classifier run logs to MLflow: per-epoch and final
                        scores, per-class tables, plots, the run description

@@ -108,3 +108,22 @@ class TrainConfig:
     def from_dict(cls, values: dict) -> "TrainConfig":
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
+
+
+def train_from_scratch(config: TrainConfig, total_epochs: int | None = None,
+                       min_epochs: int = 0) -> TrainConfig:
+    """`config` without pretrained weights: frozen random features teach
+    nothing, so every block trains, BatchNorm too, at the full learning rate,
+    for all the epochs (phase 1's and phase 2's, unless `total_epochs` is given).
+
+    Args:
+        min_epochs: no early stop before this many epochs; from scratch the
+            validation loss is noisy early on.
+    """
+    from zoo.backbones import backbone_info
+
+    total = config.epochs + config.fine_tune_epochs if total_epochs is None else total_epochs
+    return dataclasses.replace(
+        config, weights=None, epochs=0, fine_tune_blocks=len(backbone_info(config.backbone).blocks),
+        train_batchnorm=True, fine_tune_epochs=total, min_epochs=min_epochs,
+        fine_tune_learning_rate=config.learning_rate, warmup_epochs=0.0)

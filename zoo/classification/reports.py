@@ -44,7 +44,7 @@ def headline_metrics(report, split: str, baselines: Mapping | None = None) -> di
     Args:
         report: a zoo.classification.evaluation.EvaluationReport.
         split: "val" or "test"; the metrics' section.
-        baselines: what zoo.classification.evaluation.baselines returned for that split.
+        baselines: what zoo.classification.baselines.baselines returned for that split.
     """
     values = {f"{split}/accuracy": float(report.accuracy)}
     if report.top_k is not None:
@@ -74,7 +74,7 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None,
     Args:
         report: a zoo.classification.evaluation.EvaluationReport.
         split: "val" or "test".
-        baselines: what zoo.classification.evaluation.baselines returned for that split;
+        baselines: what zoo.classification.baselines.baselines returned for that split;
             when the model does not beat its majority class, the run gets the
             tag `zoo.warning.<split>` saying so.
         with_metrics: also log the headline scores (`headline_metrics`);
@@ -86,7 +86,7 @@ def log_evaluation(report, split: str, baselines: Mapping | None = None,
     """
     import mlflow
 
-    from zoo.classification.evaluation import baseline_warning, format_baselines
+    from zoo.classification.baselines import baseline_warning, format_baselines
     from zoo.classification.plots import confusion_matrix_figure, misclassified_grid_figure
 
     if with_metrics:
@@ -144,6 +144,13 @@ def log_learning_curves(result) -> None:
              "learning_curves.png")
 
 
+def weights_text(weights) -> str:
+    """How a run's weights read on its page."""
+    if weights == "imagenet":
+        return "ImageNet"
+    return "none (trained from scratch)" if weights is None else f"`{weights}`"
+
+
 def run_description(title: str, report, split: str, baselines: Mapping | None = None,
                     facts=(), model_lines=()) -> str:
     """A short markdown summary for the top of the run page.
@@ -152,7 +159,7 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
         title: the first line, e.g. "**digits**: mobilenet_v3_small at 32 px".
         report: the EvaluationReport of the split to headline.
         split: its name, e.g. "test".
-        baselines: what zoo.classification.evaluation.baselines returned for that split.
+        baselines: what zoo.classification.baselines.baselines returned for that split.
         facts: more lines under the title (data size, weights...).
         model_lines: where the model is: file, MLflow URI, registered version.
     """
@@ -164,7 +171,7 @@ def run_description(title: str, report, split: str, baselines: Mapping | None = 
     lines += [f"| {split_name} split ({report.num_examples} images) | accuracy |", "|---|---|",
               f"| this model | **{report.accuracy:.4f}** |"]
     if baselines:
-        from zoo.classification.evaluation import baseline_warning
+        from zoo.classification.baselines import baseline_warning
 
         majority = baselines["majority_class"]
         if 0 <= majority < len(report.class_names):

@@ -3,7 +3,7 @@ dependencies, as fast tf.data pipelines that survive messy folders.
 
 Where things live:
 
-    classification.py   load_classification, load_test (class folders)
+    classification.py   load_classification, load_test, load_splits (class folders)
     pairs.py            load_pairs (Pix2Pix A|B pairs)
     unpaired.py         load_unpaired (CycleGAN domains)
     embedded.py         digits, faces, edges2photos, gray2color, color2sepia...
@@ -21,13 +21,19 @@ Where things live:
 
 from zoo.data.augment import gan_augment
 from zoo.data.check import check_folder, detect_kind
-from zoo.data.classification import load_classification, load_test
+from zoo.data.classification import (
+    ClassificationSplits,
+    load_classification,
+    load_splits,
+    load_test,
+)
 from zoo.data.embedded import EMBEDDED, ground_truth, inverse_ground_truth
 from zoo.data.pairs import PairedData, load_pairs
 from zoo.data.report import DataReport
 from zoo.data.unpaired import UnpairedData, load_unpaired
 
 __all__ = [
+    "ClassificationSplits",
     "DataReport",
     "EMBEDDED",
     "PairedData",
@@ -39,6 +45,7 @@ __all__ = [
     "inverse_ground_truth",
     "load_classification",
     "load_pairs",
+    "load_splits",
     "load_test",
     "load_unpaired",
 ]

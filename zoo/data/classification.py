@@ -25,7 +25,7 @@ from zoo.data.pipeline import Decoded, decode_items
 from zoo.data.report import DataReport
 from zoo.data.scan import list_files, list_subfolders, probe_files
 from zoo.data.sources import as_size, files_key, resolve_source
-from zoo.errors import DataError
+from zoo.errors import DataError, ZooError
 from zoo.seed import DEFAULT_SEED
 
 EXPECTED_LAYOUT = ("FOLDER/<class>/<image> with at least two class folders "
@@ -191,6 +191,41 @@ def load_test(source, image_size, batch_size: int = 32, *, data_dir: str | None 
     test = _decode(scan.splits["test"], _decoder(size), size, scan, memory_budget, cache_dir)
     scan.report.log()
     return test.batches(batch_size, shuffle=False, seed=None), scan.class_names
+
+
+@dataclasses.dataclass
+class ClassificationSplits:
+    """A classifier's data: unshuffled batches of (uint8 images, int32 labels)."""
+
+    train: object
+    val: object
+    test: object | None  # None: the source has no test split
+    class_names: list[str]
+
+
+def load_splits(source, image_size, batch_size: int = 32, seed: int = DEFAULT_SEED, *,
+                with_test: bool = True) -> ClassificationSplits:
+    """Training, validation and, when the source has one, test data, read once.
+
+    Nothing is shuffled here: training shuffles each epoch with a seed of the
+    epoch, so that a resumed run sees the same batches.
+
+    Raises:
+        DataError: the source gives no validation data, which choosing the
+            best epoch needs.
+    """
+    train, val, class_names = load_classification(source, image_size, batch_size, seed=seed,
+                                                  shuffle=False)
+    if val is None:
+        raise DataError(f"{source} gives no validation data, which choosing the best epoch "
+                        f"needs: give it a val/ folder, or more images per class.")
+    test = None
+    if with_test:
+        try:
+            test, _ = load_test(source, image_size, batch_size)
+        except ZooError:
+            test = None  # the source has no test split: scores are on validation only
+    return ClassificationSplits(train, val, test, class_names)
 
 
 def _scan_class_folders(folder: str, report: DataReport, split: str) -> dict[str, list[str]]:

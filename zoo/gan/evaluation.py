@@ -91,6 +91,20 @@ def input_baseline(pairs, limit: int | None = None, extractor=None) -> dict:
     return paired_scores(_identity, pairs, limit=limit, extractor=extractor)
 
 
+def score_rows(translators: dict, pairs, extractor=None) -> dict[str, dict]:
+    """Row name -> `paired_scores` of each translator on the same pairs; a
+    translator of None is the input itself (`input_baseline`).
+
+        rows = score_rows({"input (identity)": None, "pix2pix": translate}, test)
+
+    With an extractor that remembers (`zoo.gan.distribution.remembering`),
+    the targets' features are computed for the first row only.
+    """
+    return {name: input_baseline(pairs, extractor=extractor) if translate is None
+            else paired_scores(translate, pairs, extractor=extractor)
+            for name, translate in translators.items()}
+
+
 def comparison_table(rows: dict[str, dict]) -> str:
     """A text table of scores, one row per name, e.g. a model and its baselines.
 

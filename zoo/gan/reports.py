@@ -120,11 +120,27 @@ def description(title: str, rows: Mapping[str, Mapping], model_row: str, facts=(
         name = f"**{row}**" if row == model_row else row
         lines.append(f"| {name} | {scores['l1']:.4f} | {scores['psnr']:.2f} | "
                      f"{scores['ssim']:.3f} |")
-    verdict = beats(rows, model_row, against=against)
-    named = " and ".join(against) if against else "every baseline"
-    lines += ["", f"{model_row} {'beats' if verdict else 'does NOT beat'} {named} "
-              f"on held-out PSNR."] if len(rows) > 1 else []
+    lines += ["", f"{verdict(rows, model_row, against)}."] if len(rows) > 1 else []
     return "\n".join(lines + [""] + [f"- {line}" for line in model_lines]).strip() + "\n"
+
+
+def verdict(rows: Mapping[str, Mapping], model_row: str, against=None) -> str:
+    """"pix2pix beats every baseline on held-out PSNR" (or "does NOT beat")."""
+    named = " and ".join(against) if against else "every baseline"
+    word = "beats" if beats(rows, model_row, against=against) else "does NOT beat"
+    return f"{model_row} {word} {named} on held-out PSNR"
+
+
+def print_verdict(rows: Mapping[str, Mapping], model_row: str, against=None,
+                  label: str = "") -> None:
+    """The verdict and every row's PSNR, as the last words of a run."""
+    print(f"\n{label}{verdict(rows, model_row, against)}: "
+          + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
+
+
+def first_images(dataset, count: int) -> np.ndarray:
+    """The first `count` images of a batched dataset of images, as one array."""
+    return next(dataset.unbatch().batch(count).as_numpy_iterator())
 
 
 def beats(rows: Mapping[str, Mapping], model_row: str, score: str = "psnr",

@@ -113,6 +113,14 @@ def write_results_page(path, title: str, columns: list[str], rows, scores_table:
     return path
 
 
+def paired_rows(pairs, translate, count: int) -> list:
+    """[input, output, target] for the first `count` of batched (A, B) pairs."""
+    for a, b in pairs.unbatch().batch(count).take(1).as_numpy_iterator():
+        outputs = translate(a)
+        return [[a[i], outputs[i], b[i]] for i in range(len(a))]
+    return []
+
+
 def _png_base64(image: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")

@@ -20,7 +20,9 @@ The modules, one job each:
     params.py     what describes a run: flattened config, standard tags
     runs.py       start/resume/end a run; FAILED, KILLED, SIGTERM, stale runs; a server
                   that does not answer is reported before the run starts
-    spool.py      metrics queued on disk and sent in the background; `zoo tracking flush`
+    spool.py      metrics queued on disk and sent in the background
+    flush.py      send a spool file a run left behind (flush_spool)
+    spool_cli.py  the `zoo tracking flush` command
     offline.py    end-of-run files kept in the spool while the server is away
     callback.py   the Keras callback that logs per-epoch metrics
     artifacts.py  config file, plots, dataset identity, the Keras model
@@ -38,10 +40,11 @@ from zoo._lazy import lazy_attributes
 
 from zoo.tracking.artifacts import log_config, log_dataset, log_keras_model, log_plot
 from zoo.errors import TrackingError
+from zoo.tracking.flush import flush_spool
 from zoo.tracking.params import flatten_config, git_commit, standard_tags
 from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, register_candidate
 from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable, tracked_run
-from zoo.tracking.spool import MetricSpool, flush_spool
+from zoo.tracking.spool import MetricSpool
 from zoo.tracking.store import resolve_tracking_uri
 from zoo.tracking.ui import add_ui_command, open_ui_command
 

@@ -62,7 +62,7 @@ def promote_if_better(name: str, version, metric: str = "val_accuracy",
         higher_is_better: False for metrics such as val_loss.
         chance_level: the score a model reaches without learning anything,
             e.g. the majority-class rate on the split `metric` measures
-            (`zoo.classification.evaluation.baselines`). A version that does not beat it
+            (`zoo.classification.baselines.baselines`). A version that does not beat it
             stays a candidate, with a warning and the reason in its
             `zoo.not_promoted` tag. None skips the check.
 

@@ -18,7 +18,9 @@ metric with the same key, step, timestamp and value.
 When the server does not come back before the run ends, the file stays
 beside the checkpoints, with the run's final status, and
 `zoo tracking flush FILE` (or `--resume`) sends what it holds. When
-everything was sent, the file is removed.
+everything was sent, the file is removed. That flush is zoo.tracking.flush
+(flush_spool) and its command line zoo.tracking.spool_cli; this module
+keeps the file, its format and the sending both of them share.
 
 Why not MLflow's own asynchronous logging (`log_metric(..., synchronous=False)`,
 MLFLOW_ENABLE_ASYNC_LOGGING): it queues the values in memory, so a crash or
@@ -105,7 +107,7 @@ class MetricSpool:
         self.tracking_uri = tracking_uri or mlflow.get_tracking_uri()
         self.retry_seconds = retry_seconds
         self._client = client or mlflow.MlflowClient(self.tracking_uri)
-        self._records, self._sent = _read(self.path, run_id)
+        self._records, self._sent = read_records(self.path, run_id)
         if self._records:
             self._restart_file()
         self._lock = threading.Condition()
@@ -187,7 +189,7 @@ class MetricSpool:
         self._thread.join(max(0.0, deadline - time.monotonic()))
         left = self.unsent
         if left == 0 and not self._thread.is_alive():
-            _remove(self.path)
+            remove_spool(self.path)
         return left
 
     def _restart_file(self) -> None:
@@ -230,7 +232,7 @@ class MetricSpool:
                 pending = self._records[self._sent:]
                 closing = self._closing
             try:
-                count = _send(self._client, self.run_id, pending)
+                count = send_records(self._client, self.run_id, pending)
             except Exception as exc:  # noqa: BLE001 - whatever the cause, the records wait
                 self._unreachable(exc)
                 if closing:
@@ -259,39 +261,7 @@ class MetricSpool:
                       stacklevel=1)
 
 
-def flush_spool(path, tracking_uri: str | None = None) -> int:
-    """Send the records a spool file holds to its run, in order; the number sent.
-
-    What `zoo tracking flush FILE` does. The file is removed once everything
-    reached the run; the run gets the final status the file recorded.
-
-    Args:
-        path: a spool file (`unsent-metrics-RUN.jsonl` beside the checkpoints).
-        tracking_uri: the store, when it moved; default: the one the file names.
-
-    Raises:
-        TrackingError: the file is not a spool, or the server cannot be reached.
-    """
-    import mlflow
-
-    path = Path(path)
-    header = _header(path)
-    run_id = header["run_id"]
-    uri = tracking_uri or header["tracking_uri"]
-    records, sent = _read(path, run_id)
-    client = mlflow.MlflowClient(uri)
-    try:
-        count = _send(client, run_id, records[sent:])
-    except Exception as exc:  # noqa: BLE001 - reported with the file, which is kept
-        raise TrackingError(
-            f"Could not send the records in {path} to run {run_id} at {uri} "
-            f"({str(exc).strip().splitlines()[0][:300] if str(exc).strip() else exc!r}). "
-            f"The file is kept; try again when the server answers.") from exc
-    _remove(path)
-    return count
-
-
-def _send(client, run_id: str, records: list[dict]) -> int:
+def send_records(client, run_id: str, records: list[dict]) -> int:
     """Send `records` in order; the number sent (all of them, or an exception)."""
     from mlflow.entities import Metric
 
@@ -331,7 +301,7 @@ def _send_other(client, run_id: str, record: dict) -> None:
                           stacklevel=2)
 
 
-def _header(path: Path) -> dict:
+def read_header(path: Path) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
             header = json.loads(handle.readline())
@@ -344,11 +314,11 @@ def _header(path: Path) -> dict:
     return header
 
 
-def _read(path: Path, run_id: str) -> tuple[list[dict], int]:
+def read_records(path: Path, run_id: str) -> tuple[list[dict], int]:
     """The records of an existing spool file and how many were sent; ([], 0) without one."""
     if not path.exists():
         return [], 0
-    if _header(path)["run_id"] != run_id:
+    if read_header(path)["run_id"] != run_id:
         raise TrackingError(f"{path} holds metrics of another run; move it away or send it "
                             f"with `zoo tracking flush {path}`.")
     records = []
@@ -376,7 +346,7 @@ def _write_sent(path: Path, count: int) -> None:
         _log.warning("Could not record progress in %s.sent", path, exc_info=True)
 
 
-def _remove(path: Path) -> None:
+def remove_spool(path: Path) -> None:
     """Remove a spool that was sent in full, with its count and its end-of-run files."""
     import shutil
 
@@ -402,32 +372,3 @@ def _number(value) -> float | None:
         except (TypeError, ValueError):
             return None
     return number  # NaN included: it shows where training diverged
-
-
-def add_tracking_command(subparsers) -> None:
-    """Add `zoo tracking flush FILE...` to the zoo CLI (metrics, files, tags, status).
-
-    Args:
-        subparsers: the object returned by ArgumentParser.add_subparsers().
-    """
-    tracking = subparsers.add_parser("tracking",
-                                     help="send metrics and files a run could not send")
-    commands = tracking.add_subparsers(dest="tracking_command", required=True)
-    flush = commands.add_parser(
-        "flush", help="send a spool of unsent metrics and files to its MLflow run",
-        description="Send the metrics, end-of-run files (plots, reports, the MLflow model), "
-                    "tags and final status a run kept on disk while its tracking server "
-                    "could not be reached, in order. The file (and its unsent-files-RUN "
-                    "folder) is removed when all were sent.")
-    flush.add_argument("files", nargs="+", metavar="FILE",
-                       help="unsent-metrics-RUN.jsonl files (beside the run's checkpoints)")
-    flush.add_argument("--tracking-uri", default=None, metavar="URI",
-                       help="the store, when it moved (default: the one the file names)")
-    flush.set_defaults(func=_cmd_flush)
-
-
-def _cmd_flush(args) -> int:
-    for name in args.files:
-        count = flush_spool(name, args.tracking_uri)
-        print(f"{name}: sent {count} records; file removed.")
-    return 0

@@ -5,7 +5,8 @@ zoo.classification.search); zoo.tuning brings:
 
     tuners.py       random / hyperband / bayesian with zoo's trial loop
     stopping.py     the median stopping rule
-    run_tree.py     the MLflow run tree: parent, trial-NNNN children, leaderboard
+    run_tree.py     the MLflow run tree: parent, trial-NNNN children
+    leaderboard.py  the ended trials ranked, leaderboard.json/.csv in the parent
     distributed.py  chief / workers / local launcher, MLflow server
     addresses.py    the oracle's address, as each machine names it
     settings.py     the distributed search's timings and role names

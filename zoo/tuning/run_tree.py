@@ -27,9 +27,6 @@ the parent's children by its `zoo.trial_id` tag.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import math
 import time
@@ -37,7 +34,7 @@ from pathlib import Path
 
 from zoo.files import read_json, update_json
 from zoo.tuning.addresses import is_loopback, same_oracle, split_oracle_address
-from zoo.text import format_table
+from zoo.tuning.leaderboard import MISSING, rank_rows, write_leaderboard
 
 _log = logging.getLogger(__name__)
 
@@ -56,9 +53,6 @@ TAG_OPENED = "zoo.search.opened"  # on the parent: when a chief last opened it (
 TAG_ERROR = "zoo.trial.error"  # on a failed child: its exception, in one line
 # Trials whose per-epoch objective the median rule compares against.
 FINISHED_STATUSES = ("COMPLETED", "STOPPED_EARLY")
-MISSING = "n/a"  # the value of an hp.* param a trial did not have, for parallel coordinates
-LEADERBOARD_JSON = "leaderboard.json"
-LEADERBOARD_CSV = "leaderboard.csv"
 TRACEBACK_ARTIFACT = "traceback.txt"
 
 
@@ -377,7 +371,8 @@ class SearchRuns:
     # ---------------------------------------------------------------- leaderboard
 
     def leaderboard(self, direction: str = "max") -> list[dict]:
-        """One row per ended trial, best score first; unscored trials last."""
+        """One row per ended trial, best score first; unscored trials last
+        (zoo.tuning.leaderboard)."""
         rows = []
         for run in self.children():
             if run.info.status == "RUNNING":
@@ -390,20 +385,12 @@ class SearchRuns:
             row.update({k: v for k, v in sorted(run.data.params.items())
                         if k.startswith("hp.")})
             rows.append(row)
-        sign = -1.0 if direction == "max" else 1.0
-        rows.sort(key=lambda r: (r["score"] is None,
-                                 sign * r["score"] if r["score"] is not None else 0.0,
-                                 r["trial"]))
-        for rank, row in enumerate(rows, 1):
-            row["rank"] = rank
-        return rows
+        return rank_rows(rows, direction)
 
     def log_leaderboard(self, direction: str = "max") -> list[dict]:
         """Write the leaderboard to the parent run (JSON and CSV), replacing the last one."""
         rows = self.leaderboard(direction)
-        parent = self.parent_run_id
-        self.client.log_text(parent, json.dumps(rows, indent=1), LEADERBOARD_JSON)
-        self.client.log_text(parent, leaderboard_csv(rows), LEADERBOARD_CSV)
+        write_leaderboard(self.client, self.parent_run_id, rows)
         return rows
 
 
@@ -415,39 +402,3 @@ def series_by_epoch(values: dict[int, float]) -> list:
     for epoch, value in values.items():
         series[int(epoch)] = value
     return series
-
-
-def leaderboard_csv(rows: list[dict]) -> str:
-    columns = ["rank", "trial", "status", "score", "worker"]
-    columns += sorted({k for row in rows for k in row if k.startswith("hp.")})
-    columns.append("run_id")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, columns, extrasaction="ignore", restval=MISSING)
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def format_leaderboard(rows: list[dict], limit: int = 10) -> str:
-    """The leaderboard's first rows as a text table, for the terminal."""
-    if not rows:
-        return "(no finished trials)"
-    names = sorted({k for row in rows for k in row if k.startswith("hp.")
-                    and not k.startswith("hp.tuner/")})
-    header = ["rank", "trial", "status", "score", *[n[3:] for n in names]]
-    table = []
-    for row in rows[:limit]:
-        score = "" if row["score"] is None else f"{row['score']:.4f}"
-        table.append([row["rank"], row["trial"], row["status"], score,
-                      *[_short(row.get(n, MISSING)) for n in names]])
-    return format_table(table, header)
-
-
-def _short(value: str) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if number.is_integer() or ("e" not in value and len(value) < 8):
-        return value
-    return f"{number:.3g}"

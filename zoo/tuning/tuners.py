@@ -30,7 +30,8 @@ from zoo import compat
 from zoo.tuning.distributed import reporting_alive, serve_oracle
 from zoo.errors import TuningError
 from zoo.tuning.settings import DEFAULT_WORKER_TIMEOUT
-from zoo.tuning.run_tree import MISSING, SearchRuns, series_by_epoch, trial_run_name
+from zoo.tuning.leaderboard import MISSING
+from zoo.tuning.run_tree import SearchRuns, series_by_epoch, trial_run_name
 from zoo.tuning.stopping import MedianStopping
 
 TUNERS = ("random", "hyperband", "bayesian")

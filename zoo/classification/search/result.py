@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zoo.files import read_json, write_json_atomic
-from zoo.tuning.run_tree import format_leaderboard
+from zoo.tuning.leaderboard import format_leaderboard
 
 RESULT_FILE = "search_result.json"
 

@@ -60,8 +60,8 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     import keras_tuner  # noqa: F401  (after the role's environment is set)
 
     from zoo import tracking
-    from zoo.data import load_classification, load_test
-    from zoo.errors import ZooError
+    from zoo.data import load_splits
+    from zoo.weights import resolve_weights
     from zoo.classification import FeatureCache, TrainConfig
     from zoo.classification.search.hypermodel import ClassifierHyperModel
     from zoo.tuning.run_tree import (
@@ -73,20 +73,16 @@ def run_search(options: SearchOptions, hypermodel_class=None, progress=print) ->
     )
     from zoo.tuning.tuners import make_tuner
 
-    # 1. Data, unshuffled: each trial shuffles with its seed.
-    train, val, class_names = load_classification(
-        options.data, options.image_size, options.batch_size, seed=options.seed, shuffle=False)
-    if val is None:
-        raise TuningError("A search needs validation data; this source gives none.")
-    test = None
-    if options.role != "worker":
-        try:
-            test, _ = load_test(options.data, options.image_size, options.batch_size)
-        except ZooError:
-            test = None
+    # 1. Data, unshuffled: each trial shuffles with its seed. Workers score
+    #    no test split.
+    data = load_splits(options.data, options.image_size, options.batch_size, options.seed,
+                       with_test=options.role != "worker")
+    train, val, test, class_names = data.train, data.val, data.test, data.class_names
 
     # 2. The hypermodel.
-    weights = _resolve_weights(options.weights, options.backbones, progress)
+    weights = resolve_weights(options.weights, options.backbones, lambda error: progress(
+        "[weights] ImageNet weights are not available here: the backbones keep their random "
+        "weights (frozen), so scores show the search, not real accuracy."))
     base = TrainConfig(image_size=options.image_size, weights=weights, epochs=options.epochs,
                        batch_size=options.batch_size, seed=options.seed)
     cache = FeatureCache()
@@ -215,26 +211,6 @@ def _tracking_uri(options: SearchOptions) -> str:
             f"{uri}. Start one with `mlflow server --backend-store-uri {uri}` or use "
             f"`zoo tune --launch-workers N`, which does.")
     return uri
-
-
-def _resolve_weights(choice: str, backbones, progress):
-    """`auto`: ImageNet when every backbone's weights can be had, else none."""
-    import zoo
-
-    if choice in (None, "none"):
-        return None
-    if choice not in ("auto", "imagenet"):
-        return choice
-    try:
-        for name in backbones:
-            zoo.fetch_imagenet_weights(name)
-        return "imagenet"
-    except zoo.WeightsUnavailableError:
-        if choice == "imagenet":
-            raise
-        progress("[weights] ImageNet weights are not available here: the backbones keep "
-                 "their random weights (frozen), so scores show the search, not real accuracy.")
-        return None
 
 
 def _loggable(options: SearchOptions) -> dict:
