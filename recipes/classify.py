@@ -51,6 +51,7 @@ DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=64, epochs=
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="classify", description="Train an image classifier by transfer learning.")
+    add_run_arguments(parser, saves="checkpoints and the saved model")
     parser.add_argument("--backbone", default=DEFAULTS.backbone, help="a name from `zoo list`")
     parser.add_argument("--data", default="digits",
                         help="a folder of class folders, tfds:NAME, or digits/faces")
@@ -69,9 +70,6 @@ def parse_args(argv=None):
     parser.add_argument("--augment", type=float, default=0.0, help="strength 0..1")
     parser.add_argument("--weights", default="auto",
                         help="imagenet, none, auto (imagenet when available) or a file path")
-    add_run_arguments(parser, saves="checkpoints and the saved model",
-                      registers="register the model as NAME (alias 'candidate'; 'champion' "
-                                "when it beats the current champion)")
     return parse_checked(parser, argv, check_classify_arguments)
 
 

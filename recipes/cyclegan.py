@@ -50,7 +50,6 @@ EXPERIMENT = "cyclegan"
 # included. The paper trains 100 + 100 epochs at 256 px with resnet9, ngf 64.
 DEFAULTS = SimpleNamespace(data="rgb2bgr", image_size=64, generator="resnet6", ngf=16,
                            epochs=6, decay_epochs=3, batch_size=1, lambda_identity=0.5)
-SAMPLE_COUNT = 4
 PAGE_ROWS = 8
 
 
@@ -106,7 +105,7 @@ def main(argv=None):
     truth = scoring.true_mappings(args.data)
     test = validation_batches(data.test_a, data.test_b, truth["AtoB"], truth["BtoA"])
     held_out = {"AtoB": data.test_a, "BtoA": data.test_b}
-    samples = {d: reports.first_images(images, SAMPLE_COUNT) for d, images in held_out.items()}
+    samples = {d: reports.first_images(images) for d, images in held_out.items()}
 
     # 2. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{slug(args.data)}_{args.image_size}px")

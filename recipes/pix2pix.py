@@ -46,7 +46,6 @@ EXPERIMENT = "pix2pix"
 # there. The paper's facades run is 100 + 100 epochs at 256 px.
 DEFAULTS = SimpleNamespace(data="edges2photos", image_size=64, epochs=2, decay_epochs=1,
                            batch_size=1, ngf=64)
-SAMPLE_COUNT = 4
 PAGE_ROWS = 16
 
 
@@ -100,7 +99,7 @@ def main(argv=None):
     if data.test is None:
         sys.exit("pix2pix: error: no held-out pairs to score on; give a folder with a test/ "
                  "folder, or more pairs.")
-    samples = reports.first_images(data.test, SAMPLE_COUNT)
+    samples = reports.first_images(data.test)
 
     # 2. The configuration, or the one --resume finds beside its checkpoints;
     #    the baseline is the same U-Net without its discriminator.

@@ -31,6 +31,7 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from zoo.recipe_run import run_recipe  # noqa: E402
 
 # Classes and image side: small, so that the recipe runs in seconds on a CPU.
 NUM_CLASSES = 5
@@ -113,4 +114,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    run_recipe(main, "quickstart")

@@ -107,7 +107,7 @@ def tracked_training(run, name, config, train, val, test, class_names):
 def main(argv=None):
     args = parse_args(argv)
     run = RecipeRun(args, EXPERIMENT)
-    run.open_output(f"{args.backbone}_{args.image_size}px")
+    run.open_output()  # one folder for the backbone's weights and every run's spool
     size, output = args.image_size, run.output
     output.mkdir(parents=True, exist_ok=True)
     base = TrainConfig(backbone=args.backbone, image_size=size, batch_size=32,

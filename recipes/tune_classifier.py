@@ -32,19 +32,18 @@ features: the backbone runs over the data once per search.
 from __future__ import annotations
 
 import argparse
-import sys
 
 from zoo.quiet import quiet_tensorflow
 
 quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 
-import zoo  # noqa: E402
 from zoo.arguments import parse_checked  # noqa: E402
 from zoo.classification.search.cli import run  # noqa: E402
 from zoo.classification.search.options import (  # noqa: E402
     add_search_arguments,
     check_search_arguments,
 )
+from zoo.recipe_run import run_recipe  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -71,7 +70,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except zoo.ZooError as error:  # bad input: say what and how to fix it, no traceback
-        sys.exit(f"tune_classifier: error: {error}")
+    run_recipe(main, "tune_classifier")

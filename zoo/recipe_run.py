@@ -133,8 +133,9 @@ class RecipeRun:
 
     # -- the output folder ----------------------------------------------------
 
-    def open_output(self, name: str) -> dict | None:
-        """Use `--output-dir`, else `runs/EXPERIMENT/name`, for this run's files.
+    def open_output(self, name: str | None = None) -> dict | None:
+        """Use `--output-dir`, else `runs/EXPERIMENT/name` (`runs/EXPERIMENT`
+        without a name), for this run's files.
 
         Returns:
             The newest intact checkpoint's state when `--resume` finds one
@@ -142,7 +143,8 @@ class RecipeRun:
         """
         from zoo.training.checkpoint import Checkpointer
 
-        self.output = Path(self.args.output_dir or Path("runs") / self.experiment / name)
+        default = Path("runs") / self.experiment
+        self.output = Path(self.args.output_dir or (default / name if name else default))
         self.checkpointer = Checkpointer(self.output / "checkpoints")
         resume = getattr(self.args, "resume", False)
         self.previous = self.checkpointer.load_state() if resume else None

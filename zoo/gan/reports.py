@@ -14,6 +14,8 @@ import numpy as np
 from zoo.files import atomic_file
 
 SAMPLES_KEY = "samples"
+# Held-out images in each epoch's sample grid (the UI's image slider).
+SAMPLE_COUNT = 4
 SCORES = ("l1", "psnr", "ssim", "fid", "kid")
 
 
@@ -138,7 +140,7 @@ def print_verdict(rows: Mapping[str, Mapping], model_row: str, against=None,
           + ", ".join(f"{name} {scores['psnr']:.2f} dB" for name, scores in rows.items()))
 
 
-def first_images(dataset, count: int) -> np.ndarray:
+def first_images(dataset, count: int = SAMPLE_COUNT) -> np.ndarray:
     """The first `count` images of a batched dataset of images, as one array."""
     return next(dataset.unbatch().batch(count).as_numpy_iterator())
 
