@@ -106,18 +106,19 @@ def main(argv=None):
     direction = "" if args.direction == "AtoB" else "_BtoA"
     previous = run.open_output(f"{slug(args.data)}{direction}_{args.image_size}px")
     config = Pix2PixConfig(**previous["config"]) if previous else pix2pix_config(args)
-    configs = {"pix2pix": (config, run.checkpoint_dir)}
+    # Each model resumes from its own checkpoints (the baseline's sit apart).
+    configs = {"pix2pix": (config, run.checkpoint_dir, run.resuming)}
     if args.baseline == "l1":
         configs["L1-only U-Net"] = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False}),
-                                    run.output / "l1_baseline" / "checkpoints")
+                                    run.output / "l1_baseline" / "checkpoints", args.resume)
 
     def train_all(epoch_ends=None, extra_state=None, verbose=2):
         """Pix2Pix, then the L1-only baseline with the same budget."""
         return {name: train_pix2pix(each, data.train, data.test, checkpoint_dir=folder,
-                                    resume=args.resume, strategy=run.strategy,
+                                    resume=resume, strategy=run.strategy,
                                     on_epoch_end=(epoch_ends or {}).get(name), verbose=verbose,
                                     extra_state=extra_state if name == "pix2pix" else None)
-                for name, (each, folder) in configs.items()}
+                for name, (each, folder, resume) in configs.items()}
 
     if not run.is_chief:
         train_all(verbose=0)
@@ -160,7 +161,8 @@ def main(argv=None):
         # 5. Held-out scores beside the baselines, of the generators as saved
         #    (what `zoo translate` gives).
         translators = {"input (identity)": None} | {
-            name: served_translator(shipped(result.model.generator))
+            name: served_translator(served if name == "pix2pix" else
+                                    shipped(result.model.generator))
             for name, result in reversed(results.items())}
         rows = score_rows(translators, data.test, extractor_for(args.fid))
         table = comparison_table(rows)

@@ -114,6 +114,9 @@ class RecipeRun:
 
         self.args = args
         self.experiment = experiment
+        # Options a recipe may lack (add_run_arguments' resumable=False, registers=None).
+        self.resume = getattr(args, "resume", False)
+        self.register = getattr(args, "register", None)
         self.tracking_uri = tracking.resolve_tracking_uri(args.tracking_uri)
         tracking.require_reachable(self.tracking_uri)
         from zoo.training import is_chief, make_strategy
@@ -146,9 +149,8 @@ class RecipeRun:
         default = Path("runs") / self.experiment
         self.output = Path(self.args.output_dir or (default / name if name else default))
         self.checkpointer = Checkpointer(self.output / "checkpoints")
-        resume = getattr(self.args, "resume", False)
-        self.previous = self.checkpointer.load_state() if resume else None
-        if resume and self.previous is None:
+        self.previous = self.checkpointer.load_state() if self.resume else None
+        if self.resume and self.previous is None:
             print(f"[resume] No checkpoint in {self.checkpointer.directory}: starting a new run.")
         return self.previous
 
@@ -251,9 +253,8 @@ class RecipeRun:
         info = self.steps(label, tracking.log_keras_model, model, example, **extra)
         model_uri, lines = model_lines(self.steps, info, self.run_id)
         self.model_uri = self.model_uri or model_uri
-        register = getattr(self.args, "register", None)
-        registered_name = registered_name or register
-        if register:
+        registered_name = registered_name or self.register
+        if self.register:
             lines += register_logged_model(self.steps, self.spool, info, registered_name,
                                            metric=metric, chance_level=chance_level)
         return lines
@@ -293,7 +294,7 @@ class RecipeRun:
         from zoo.tracking.offline import print_unsent
 
         print_unsent(self.steps, self.spool, self.unsent, saved, self.model_uri,
-                     getattr(self.args, "register", None))
+                     self.register)
 
     def _send_earlier_metrics(self, run_id: str) -> None:
         """Send what an earlier attempt of run `run_id` kept on disk, if anything.

@@ -5,6 +5,7 @@ import re
 import numpy as np
 import pytest
 
+from pass_through import logit_inputs, pass_through_model
 from zoo.classification.baselines import (
     baseline_warning,
     baselines,
@@ -16,25 +17,6 @@ from zoo.classification.evaluation import evaluate_classifier
 from zoo.errors import EvaluationError
 
 CLASS_NAMES = ["cat", "dog", "bird"]
-
-
-def _logit_inputs(first, second, num_classes=3):
-    inputs = np.zeros((len(first), num_classes + 1), dtype="float32")
-    rows = np.arange(len(first))
-    inputs[rows, first] = 3.0
-    inputs[rows, second] = 1.0
-    return inputs
-
-
-def _pass_through_model(num_classes=3):
-    """softmax(inputs[:num_classes]): its predictions are whatever the inputs say."""
-    import keras
-
-    model = keras.Sequential([keras.Input((num_classes + 1,)),
-                              keras.layers.Dense(num_classes, activation="softmax")])
-    kernel = np.vstack([np.eye(num_classes), np.zeros((1, num_classes))]).astype("float32")
-    model.layers[-1].set_weights([kernel, np.zeros(num_classes, "float32")])
-    return model
 
 
 def _colour_images(labels, seed=0, size=12):
@@ -111,8 +93,8 @@ def test_warning_for_a_constant_predictor_and_not_for_a_good_one():
     assert scores["majority_class_accuracy"] == pytest.approx(0.5)
 
     # A constant predictor: class 1 always, the majority class, right half the time.
-    constant = _logit_inputs([1] * 8, [0] * 8)
-    report = evaluate_classifier(_pass_through_model(), (constant, eval_labels), CLASS_NAMES)
+    constant = logit_inputs([1] * 8, [0] * 8)
+    report = evaluate_classifier(pass_through_model(), (constant, eval_labels), CLASS_NAMES)
     assert report.accuracy == pytest.approx(0.5)
     text = format_baselines(report.accuracy, scores, CLASS_NAMES, "test")
     assert "WARNING" in text and "does not beat the majority-class rate 0.5000" in text
@@ -121,8 +103,8 @@ def test_warning_for_a_constant_predictor_and_not_for_a_good_one():
         "The model's test accuracy 0.5000")
 
     # A perfect predictor gets none.
-    perfect = _logit_inputs(eval_labels, (eval_labels + 1) % 3)
-    report = evaluate_classifier(_pass_through_model(), (perfect, eval_labels), CLASS_NAMES)
+    perfect = logit_inputs(eval_labels, (eval_labels + 1) % 3)
+    report = evaluate_classifier(pass_through_model(), (perfect, eval_labels), CLASS_NAMES)
     assert report.accuracy == 1.0
     assert baseline_warning(report.accuracy, scores) is None
     text = format_baselines(report.accuracy, scores, CLASS_NAMES, "test")

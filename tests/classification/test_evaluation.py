@@ -7,6 +7,7 @@ import re
 import numpy as np
 import pytest
 
+from pass_through import logit_inputs, pass_through_model
 from zoo.errors import ZooError
 from zoo.classification.evaluation import (
     EvaluationError,
@@ -38,33 +39,14 @@ PER_CLASS = [2 / 3, 2 / 3, 1 / 2]
 TOP_CONFIDENCE = math.exp(3) / (math.exp(3) + math.exp(1) + 1)
 
 
-def _logit_inputs(first, second, num_classes=3):
-    inputs = np.zeros((len(first), num_classes + 1), dtype="float32")
-    rows = np.arange(len(first))
-    inputs[rows, first] = 3.0
-    inputs[rows, second] = 1.0
-    return inputs
-
-
-def _pass_through_model(num_classes=3):
-    """softmax(inputs[:num_classes]): its predictions are whatever the inputs say."""
-    import keras
-
-    model = keras.Sequential([keras.Input((num_classes + 1,)),
-                              keras.layers.Dense(num_classes, activation="softmax")])
-    kernel = np.vstack([np.eye(num_classes), np.zeros((1, num_classes))]).astype("float32")
-    model.layers[-1].set_weights([kernel, np.zeros(num_classes, "float32")])
-    return model
-
-
 @pytest.fixture(scope="module")
 def model():
-    return _pass_through_model()
+    return pass_through_model()
 
 
 @pytest.fixture(scope="module")
 def data():
-    return _logit_inputs(FIRST, SECOND), np.array(TRUE)
+    return logit_inputs(FIRST, SECOND), np.array(TRUE)
 
 
 def test_exact_numbers_from_a_tf_dataset(model, data):
@@ -158,11 +140,11 @@ def test_top_k_is_clipped_below_the_number_of_classes(num_classes, top_k, expect
 def test_four_classes_report_top_3():
     # Example 0 has its class ranked second, example 1 third, example 2 last.
     first, second = [1, 1, 3, 3], [0, 3, 2, 0]
-    inputs = _logit_inputs(first, second, num_classes=4)
+    inputs = logit_inputs(first, second, num_classes=4)
     inputs[1, 2] = 0.5  # class 2 third for example 1
     inputs[2, 0] = 0.5  # no ties: class 1 is last for example 2
     labels = np.array([0, 2, 1, 3])
-    report = evaluate_classifier(_pass_through_model(4), (inputs, labels), list("abcd"))
+    report = evaluate_classifier(pass_through_model(4), (inputs, labels), list("abcd"))
     assert report.top_k == 3
     assert report.accuracy == pytest.approx(1 / 4)
     assert report.top_k_accuracy == pytest.approx(3 / 4)
@@ -170,8 +152,8 @@ def test_four_classes_report_top_3():
 
 
 def test_two_classes_have_no_top_k():
-    inputs = _logit_inputs([0, 1], [1, 0], num_classes=2)
-    report = evaluate_classifier(_pass_through_model(2), (inputs, np.array([0, 0])), ["a", "b"])
+    inputs = logit_inputs([0, 1], [1, 0], num_classes=2)
+    report = evaluate_classifier(pass_through_model(2), (inputs, np.array([0, 0])), ["a", "b"])
     assert report.top_k is None and report.top_k_accuracy is None
     assert not any(key.startswith("top_") for key in report.to_dict())
     assert "top-" not in report.format()

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from zoo.classification.evaluation import _as_class_indices, labelled_batches
+from zoo.classification.evaluation import as_class_indices, labelled_batches
 from zoo.errors import EvaluationError
 
 # The logistic baseline sees images shrunk to this many pixels a side: 8x8 RGB
@@ -251,7 +251,7 @@ def _feature_matrix(features, name: str) -> np.ndarray:
 def _baseline_labels(labels, expected: int, split: str) -> np.ndarray:
     labels = np.asarray(labels)
     one_hot_width = labels.shape[1] if labels.ndim == 2 and labels.shape[1] > 1 else 0
-    labels = _as_class_indices(labels, one_hot_width)
+    labels = as_class_indices(labels, one_hot_width)
     if len(labels) != expected:
         raise EvaluationError(f"The {split} split has {expected} examples but {len(labels)} "
                               "labels; they must be the same length.")

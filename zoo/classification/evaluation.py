@@ -225,7 +225,7 @@ def evaluate_classifier(model, dataset, class_names, top_k: int | None = DEFAULT
     seen = 0
     for images, batch_labels in labelled_batches(dataset):
         batch_probabilities = np.asarray(model.predict_on_batch(images), dtype=np.float64)
-        batch_labels = _as_class_indices(batch_labels, num_classes)
+        batch_labels = as_class_indices(batch_labels, num_classes)
         _check_batch(batch_probabilities, batch_labels, class_names)
         batch_predictions = batch_probabilities.argmax(axis=1)
         wrong = np.flatnonzero(batch_predictions != batch_labels)
@@ -339,7 +339,8 @@ def labelled_batches(dataset):
         yield images, labels
 
 
-def _as_class_indices(labels, num_classes: int) -> np.ndarray:
+def as_class_indices(labels, num_classes: int) -> np.ndarray:
+    """Labels as int64 class indices, from indices or one-hot rows."""
     labels = np.asarray(labels)
     if labels.ndim == 2 and labels.shape[1] == num_classes:
         return labels.argmax(axis=1)  # one-hot
