@@ -80,7 +80,7 @@ def main(argv=None):
     from zoo.classification import TrainConfig, dataset_digest, train_classifier
     from zoo.classification.evaluation import evaluate_classifier
     from zoo.classification.baselines import dataset_baselines, format_baselines, verdict_line
-    from zoo.classification import reports
+    from zoo.classification import run_record
     from zoo.data import load_splits
     from zoo.files import atomic_file, atomic_write_text
     from zoo.weights import resolve_weights
@@ -117,7 +117,7 @@ def main(argv=None):
         mlflow.log_dict(classes, "class_names.json")
 
         # 3. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
-        result = train_model(on_epoch_end=run.log_epoch, extra_state=run.extra_state)
+        result = train_model(callbacks=[run.epoch_callback()], extra_state=run.extra_state)
 
         # 4. Evaluate the restored best weights, beside two baselines fitted on
         #    the training split: the majority class, and a logistic regression
@@ -142,21 +142,21 @@ def main(argv=None):
         # 6. Then the scores, the run's files and the MLflow model. When the
         #    tracking server is away they wait in the spool and are sent with it.
         for name, evaluation in scored.items():
-            run.log_metrics(reports.headline_metrics(evaluation, name, baselines[name]))
-        run.steps("learning curves", reports.log_learning_curves, result)
+            run.log_metrics(run_record.headline_metrics(evaluation, name, baselines[name]))
+        run.steps("learning curves", run_record.log_learning_curves, result)
         for name, evaluation in scored.items():
-            run.steps(f"{name} evaluation", reports.log_evaluation, evaluation, name,
+            run.steps(f"{name} evaluation", run_record.log_evaluation, evaluation, name,
                       baselines[name], with_metrics=False)
         example = next(iter(data.val.take(1)))[0].numpy()[:2].astype(np.uint8)
         # Never a champion that does no better than always guessing one class.
         lines = [f"Saved model: `{model_path.resolve()}`"] + run.log_model(
             result.model, example, metric="val/accuracy",
             chance_level=baselines["val"]["majority_class_accuracy"])
-        run.describe(reports.run_description(
+        run.describe(run_record.run_description(
             f"**{args.data}**: {config.backbone} at {config.image_size} px", scored[split],
             split, baselines[split],
             facts=[f"{digest.count} training images, {len(classes)} classes",
-                   f"weights: {reports.weights_text(config.weights)}"],
+                   f"weights: {run_record.weights_text(config.weights)}"],
             model_lines=lines))
 
     # 7. What a person wants to know at the end.

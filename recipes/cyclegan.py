@@ -26,7 +26,6 @@ inside scikit-image, so the recipe runs offline.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from types import SimpleNamespace
@@ -41,7 +40,7 @@ from zoo.gan.cyclegan.arguments import (  # noqa: E402
     check_cyclegan_arguments,
     cyclegan_config,
 )
-from zoo.gan.recipe_arguments import add_gan_arguments  # noqa: E402
+from zoo.gan.recipe_arguments import gan_parser  # noqa: E402
 from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
@@ -54,19 +53,14 @@ PAGE_ROWS = 8
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="cyclegan", description="Train CycleGAN on two unpaired image domains.")
-    parser.add_argument("--data", default=DEFAULTS.data,
-                        help="a folder with trainA/ and trainB/ (and testA/, testB/), "
-                             "tfds:cycle_gan/NAME, or the embedded rgb2bgr / color2sepia")
-    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
-                        help="training side in pixels, a multiple of 4 (at least 24)")
+    parser = gan_parser("cyclegan", "Train CycleGAN on two unpaired image domains.", DEFAULTS,
+                        data_help="a folder with trainA/ and trainB/ (and testA/, testB/), "
+                                  "tfds:cycle_gan/NAME, or the embedded rgb2bgr / color2sepia",
+                        size_help="training side in pixels, a multiple of 4 (at least 24)",
+                        epoch_unit="the larger domain once")
     parser.add_argument("--generator", choices=sorted(GENERATORS), default=DEFAULTS.generator,
                         help="residual blocks of the generators: the paper uses resnet9 at "
                              "256 px, resnet6 at 128 px")
-    add_gan_arguments(parser, epochs=DEFAULTS.epochs, decay_epochs=DEFAULTS.decay_epochs,
-                      ngf=DEFAULTS.ngf, batch_size=DEFAULTS.batch_size,
-                      epoch_unit="the larger domain once")
     parser.add_argument("--lambda-identity", type=float, default=DEFAULTS.lambda_identity,
                         help="weight of the identity losses relative to the cycle losses "
                              "(0.5 in the paper; 0 turns them off)")
@@ -85,7 +79,7 @@ def main(argv=None):
     run = RecipeRun(args, EXPERIMENT)
     from zoo.data import load_unpaired
     from zoo.files import atomic_write_text
-    from zoo.gan import reports
+    from zoo.gan import run_record
     from zoo.gan.cyclegan import GENERATOR_FILES, scoring
     from zoo.gan.cyclegan.resnet import with_image_size
     from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
@@ -105,7 +99,7 @@ def main(argv=None):
     truth = scoring.true_mappings(args.data)
     test = validation_batches(data.test_a, data.test_b, truth["AtoB"], truth["BtoA"])
     held_out = {"AtoB": data.test_a, "BtoA": data.test_b}
-    samples = {d: reports.first_images(images) for d, images in held_out.items()}
+    samples = {d: run_record.first_images(images) for d, images in held_out.items()}
 
     # 2. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{slug(args.data)}_{args.image_size}px")
@@ -125,15 +119,15 @@ def main(argv=None):
                              "upper_bound": args.upper_bound}):
         import mlflow
 
-        def on_epoch_end(epoch, logs, model):
-            if run.log_epoch(epoch, logs):
-                reports.CycleSamples(samples["AtoB"], samples["BtoA"],
-                                     float_translator(model.generator_ab),
-                                     float_translator(model.generator_ba), run.output / "samples",
-                                     reports.EpochImageLog(run.steps, mlflow))(epoch)
+        def sample_grid(epoch, model):
+            run_record.CycleSamples(samples["AtoB"], samples["BtoA"],
+                                    float_translator(model.generator_ab),
+                                    float_translator(model.generator_ba), run.output / "samples",
+                                    run_record.EpochImageLog(run.steps, mlflow))(epoch)
 
         # 3. Train, then the paired upper bound with the same budget.
-        result = train(on_epoch_end=on_epoch_end, extra_state=run.extra_state)
+        result = train(callbacks=[run.epoch_callback(on_logged=sample_grid)],
+                       extra_state=run.extra_state)
         generators = {"AtoB": result.model.generator_ab, "BtoA": result.model.generator_ba}
         upper = {}
         for direction, train_images in (("AtoB", data.train_a), ("BtoA", data.train_b)):
@@ -189,8 +183,8 @@ def main(argv=None):
 
     # 8. What a person wants to know at the end.
     for direction, rows in scored.items():
-        reports.print_verdict(rows, scoring.MODEL_ROW, against=["identity"],
-                              label=f"{scoring.DIRECTION_NAMES[direction]}: ")
+        run_record.print_verdict(rows, scoring.MODEL_ROW, against=["identity"],
+                                 label=f"{scoring.DIRECTION_NAMES[direction]}: ")
     run.print_end({"Generators": f"{folder}   (translate with: zoo translate {folder} "
                                  f"IMAGE... --direction AtoB|BtoA --out DIR)",
                    "Results page": str(page)}, folder)

@@ -24,7 +24,6 @@ recipe runs offline.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from types import SimpleNamespace
@@ -36,7 +35,7 @@ quiet_tensorflow()  # before TensorFlow loads; --verbose keeps its logs
 from zoo.arguments import parse_checked  # noqa: E402
 from zoo.data.pairs import DIRECTIONS  # noqa: E402
 from zoo.gan.pix2pix.arguments import check_pix2pix_arguments, pix2pix_config  # noqa: E402
-from zoo.gan.recipe_arguments import add_gan_arguments  # noqa: E402
+from zoo.gan.recipe_arguments import gan_parser  # noqa: E402
 from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
 from zoo.text import slug  # noqa: E402
 
@@ -50,19 +49,14 @@ PAGE_ROWS = 16
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="pix2pix", description="Train Pix2Pix on paired images.")
-    parser.add_argument("--data", default=DEFAULTS.data,
-                        help="a folder of pairs (side-by-side A|B images, or A/ and B/ "
-                             "folders, optionally in train/ and test/), or edges2photos / "
-                             "gray2color")
+    parser = gan_parser("pix2pix", "Train Pix2Pix on paired images.", DEFAULTS,
+                        data_help="a folder of pairs (side-by-side A|B images, or A/ and B/ "
+                                  "folders, optionally in train/ and test/), or edges2photos / "
+                                  "gray2color",
+                        size_help="training side in pixels, a power of two (64, 128, 256)")
     parser.add_argument("--direction", choices=DIRECTIONS, default="AtoB",
                         help="BtoA translates the other way: B is the input (edges2photos "
                              "BtoA draws edge maps of photos)")
-    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size,
-                        help="training side in pixels, a power of two (64, 128, 256)")
-    add_gan_arguments(parser, epochs=DEFAULTS.epochs, decay_epochs=DEFAULTS.decay_epochs,
-                      ngf=DEFAULTS.ngf, batch_size=DEFAULTS.batch_size)
     parser.add_argument("--gan-loss", choices=["vanilla", "lsgan"], default="vanilla")
     parser.add_argument("--norm", choices=["batch", "instance"], default="batch")
     parser.add_argument("--n-layers-d", type=int, default=3,
@@ -84,7 +78,7 @@ def main(argv=None):
     run = RecipeRun(args, EXPERIMENT)
     from zoo.data.pairs import load_pairs
     from zoo.files import atomic_write_text
-    from zoo.gan import reports
+    from zoo.gan import run_record
     from zoo.gan.distribution import extractor_for
     from zoo.gan.evaluation import comparison_table, score_rows
     from zoo.gan.inference import (float_translator, save_generator, served_translator,
@@ -99,7 +93,7 @@ def main(argv=None):
     if data.test is None:
         sys.exit("pix2pix: error: no held-out pairs to score on; give a folder with a test/ "
                  "folder, or more pairs.")
-    samples = reports.first_images(data.test)
+    samples = run_record.first_images(data.test)
 
     # 2. The configuration, or the one --resume finds beside its checkpoints;
     #    the baseline is the same U-Net without its discriminator.
@@ -112,11 +106,11 @@ def main(argv=None):
         configs["L1-only U-Net"] = (Pix2PixConfig(**{**config.to_dict(), "adversarial": False}),
                                     run.output / "l1_baseline" / "checkpoints", args.resume)
 
-    def train_all(epoch_ends=None, extra_state=None, verbose=2):
+    def train_all(callbacks=None, extra_state=None, verbose=2):
         """Pix2Pix, then the L1-only baseline with the same budget."""
         return {name: train_pix2pix(each, data.train, data.test, checkpoint_dir=folder,
                                     resume=resume, strategy=run.strategy,
-                                    on_epoch_end=(epoch_ends or {}).get(name), verbose=verbose,
+                                    callbacks=(callbacks or {}).get(name, ()), verbose=verbose,
                                     extra_state=extra_state if name == "pix2pix" else None)
                 for name, (each, folder, resume) in configs.items()}
 
@@ -137,19 +131,17 @@ def main(argv=None):
                              "direction": args.direction, "baseline": args.baseline}):
         import mlflow
 
-        sample_log = reports.EpochImageLog(run.steps, mlflow)
+        sample_log = run_record.EpochImageLog(run.steps, mlflow)
 
-        def on_epoch_end(epoch, logs, model):
-            if run.log_epoch(epoch, logs):
-                reports.EpochSamples(*samples, float_translator(model.generator, training=paper),
-                                     run.output / "samples", sample_log)(epoch)
+        def sample_grid(epoch, model):
+            run_record.EpochSamples(*samples,
+                                    float_translator(model.generator, training=paper),
+                                    run.output / "samples", sample_log)(epoch)
 
-        def baseline_on_epoch_end(epoch, logs, model):
-            run.log_epoch(epoch, {k: v for k, v in logs.items() if k.startswith("val_")},
-                          prefix="l1_only_")
-
-        # 3. Train.
-        results = train_all({"pix2pix": on_epoch_end, "L1-only U-Net": baseline_on_epoch_end},
+        # 3. Train: the baseline logs its validation curves beside Pix2Pix's.
+        results = train_all({"pix2pix": [run.epoch_callback(on_logged=sample_grid)],
+                             "L1-only U-Net": [run.epoch_callback(prefix="l1_only_",
+                                                                  only="val_")]},
                             extra_state=run.extra_state)
 
         # 4. The generator: a .keras file of built-in layers, uint8 in and
@@ -168,7 +160,7 @@ def main(argv=None):
         table = comparison_table(rows)
         print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
         atomic_write_text(run.output / "scores.json", json.dumps(rows, indent=1, default=float))
-        run.log_metrics(reports.score_metrics(rows, "pix2pix"))
+        run.log_metrics(run_record.score_metrics(rows, "pix2pix"))
 
         # 6. The results page: input, output and target side by side.
         page = write_results_page(run.output / "results.html",
@@ -183,7 +175,7 @@ def main(argv=None):
         lines = [f"Saved generator: `{model_path.resolve()}`"] + run.log_model(
             served, samples[0][:2], metric="test/psnr",
             chance_level=rows["input (identity)"]["psnr"])
-        run.describe(reports.description(
+        run.describe(run_record.description(
             f"**{args.data}**: Pix2Pix at {config.image_size} px", rows, "pix2pix",
             facts=[f"{config.total_epochs} epochs ({config.epochs} + {config.decay_epochs}"
                    f" decaying), {args.gan_loss} GAN loss, {args.norm} norm, "
@@ -191,7 +183,7 @@ def main(argv=None):
             model_lines=lines))
 
     # 8. What a person wants to know at the end.
-    reports.print_verdict(rows, "pix2pix")
+    run_record.print_verdict(rows, "pix2pix")
     run.print_end({"Generator": f"{model_path}   (translate with: zoo translate {model_path} "
                                 f"IMAGE... --out DIR)",
                    "Results page": str(page)}, model_path)

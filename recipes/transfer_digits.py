@@ -84,19 +84,19 @@ def tracked_training(run, name, config, train, val, test, class_names):
     server is away (training does not wait for it); the run's end says how to
     send what is left.
     """
-    from zoo.classification import reports, train_classifier
+    from zoo.classification import run_record, train_classifier
     from zoo.classification.baselines import dataset_baselines
     from zoo.classification.evaluation import evaluate_classifier
 
     with run.tracked(name, tags={"backbone": config.backbone, "data_source": "digits"},
                      params={"train": config.to_dict(), "step": name, "classes": class_names}):
         result = train_classifier(config, train, val, len(class_names), verbose=0,
-                                  on_epoch_end=run.log_epoch)
+                                  callbacks=[run.epoch_callback()])
         evaluation = evaluate_classifier(result.model, test, class_names)
         baselines = dataset_baselines(train, {"test": test})["test"]
-        run.log_metrics(reports.headline_metrics(evaluation, "test", baselines))
-        run.steps("learning curves", reports.log_learning_curves, result)
-        run.steps("test evaluation", reports.log_evaluation, evaluation, "test", baselines,
+        run.log_metrics(run_record.headline_metrics(evaluation, "test", baselines))
+        run.steps("learning curves", run_record.log_learning_curves, result)
+        run.steps("test evaluation", run_record.log_evaluation, evaluation, "test", baselines,
                   with_metrics=False)
     print(f"  {name}: test accuracy {evaluation.accuracy:.3f} "
           f"({len(result.history['loss'])} epochs)")

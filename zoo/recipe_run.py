@@ -25,7 +25,7 @@ and lives here:
         train(...)
         return run.worker_finished()
     with run.tracked("pix2pix-edges2photos", params=...):
-        train(..., on_epoch_end=lambda epoch, logs, model: run.log_epoch(epoch, logs))
+        train(..., callbacks=[run.epoch_callback()])
         ...
         run.log_model(served, example, saved=path, metric="test/psnr", chance_level=...)
     run.print_end({"Generator": path})
@@ -203,10 +203,10 @@ class RecipeRun:
             finally:
                 self.unsent = self.spool.close()
 
-    def log_epoch(self, epoch: int, logs: dict, phase: int | None = None,
-                  prefix: str = "") -> bool:
-        """Log one epoch's values at step `epoch`, under the names the run page
-        shows first (`epoch/...`, then `lr` and `phase`).
+    def epoch_callback(self, *, prefix: str = "", only: str = "", on_logged=None):
+        """The Keras callback that logs each epoch to this run at step `epoch`,
+        under the names the run page shows first (`epoch/...`, then `lr` and
+        `phase`), through the run's spool.
 
         A resume from a checkpoint older than the run's newest logged epoch (a
         kill between an epoch's log and its checkpoint, or a damaged newest
@@ -214,16 +214,17 @@ class RecipeRun:
         values the run already holds at that step are not logged twice: one
         point per epoch.
 
-        Returns:
-            Whether anything was logged (False for an epoch the run already holds).
+        Args:
+            prefix, only: a second model's curves (`prefix`), or some values
+                only (`only="val_"`); see `MlflowMetricsCallback`.
+            on_logged: `on_logged(epoch, model)` after each epoch logged here
+                (not one the run already held), e.g. a sample grid.
         """
-        from zoo.tracking.names import epoch_metrics
+        from zoo.tracking.callback import MlflowMetricsCallback
 
-        values = {key: value for key, value in epoch_metrics(logs, phase, prefix).items()
-                  if epoch > self._logged.get(key, -1)}
-        if values:
-            self.spool.log_metrics(values, step=epoch)
-        return bool(values)
+        return MlflowMetricsCallback(run_id=self.run_id, prefix=prefix, only=only,
+                                     logged_through=self._logged, on_logged=on_logged,
+                                     spool=self.spool)
 
     def log_metrics(self, metrics: dict) -> None:
         """Final scores: they wait in the spool like the epochs' values."""

@@ -1,5 +1,6 @@
 """Two-phase training: what trains, what stays frozen, the feature cache."""
 
+import keras
 import numpy as np
 import pytest
 
@@ -24,7 +25,9 @@ def test_two_phases_train_the_right_layers_and_keep_batchnorm(tiny_data, tmp_pat
     seen = []
     result = train_classifier(_config(), train, val, 3, checkpoint_dir=tmp_path / "ckpt",
                               feature_cache=FeatureCache(tmp_path / "cache"), verbose=0,
-                              on_epoch_end=lambda epoch, logs, phase: seen.append((epoch, phase)))
+                              callbacks=[keras.callbacks.LambdaCallback(
+                                  on_epoch_end=lambda epoch, logs: seen.append(
+                                      (epoch, logs["phase"])))])
     assert seen == [(0, 1), (1, 1), (2, 2), (3, 2)]
     assert result.phase_boundary == 2
     for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
@@ -36,8 +39,6 @@ def test_two_phases_train_the_right_layers_and_keep_batchnorm(tiny_data, tmp_pat
 @pytest.mark.slow
 def test_frozen_layers_and_batchnorm_statistics_do_not_change(tiny_data, tmp_path):
     """Train only phase 2 from a known model state and compare every weight."""
-    import keras
-
     train, val = tiny_data
     config = _config(epochs=0, fine_tune_blocks=1, fine_tune_epochs=1)
     keras.utils.set_random_seed(config.seed)
@@ -85,8 +86,6 @@ def test_feature_cache_is_hit_on_the_second_run_and_missed_on_new_data(tiny_data
 @pytest.mark.slow
 def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, tmp_path):
     """Mixed precision turns on by itself only with a GPU; asked for, it runs on CPU too."""
-    import keras
-
     train, val = tiny_data
     config = _config(backbone="mobilenet_v3_small", epochs=1, fine_tune_epochs=1,
                      mixed_precision=True)
@@ -111,8 +110,6 @@ def test_mixed_precision_computes_in_float16_and_restores_the_policy(tiny_data, 
 def test_best_weights_are_restored_without_a_checkpoint_folder(tiny_data):
     """Retraining (tuning) and the transfer recipe train with no checkpoint_dir:
     their model must still be the best epoch's, not the last one's."""
-    import keras
-
     train, val = tiny_data
     # On ResNet50's large random features this learning rate makes the
     # validation loss bounce: the last epoch is not the best one.

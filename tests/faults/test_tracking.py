@@ -170,10 +170,13 @@ def test_training_goes_on_while_the_server_is_away_and_the_history_has_no_gap(
                     if epoch == 5:
                         server.start()                         # and comes back
 
+                import keras
+
                 model = _regression()
                 loop = TrainingLoop(new_state(),
                                     checkpointer=Checkpointer(tmp_path / "out" / "ckpt"),
-                                    on_epoch_end=on_epoch_end, verbose=0)
+                                    callbacks=[keras.callbacks.LambdaCallback(
+                                        on_epoch_end=on_epoch_end)], verbose=0)
                 data = _data()
                 loop.run(model, lambda epoch: data, data, epochs)
                 unsent = spool.close()

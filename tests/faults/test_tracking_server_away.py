@@ -137,7 +137,7 @@ def test_the_keras_callback_never_waits_and_its_metrics_are_flushed_later(
 
     assert main(["tracking", "flush", str(path), "--tracking-uri", uri]) == 0
     assert "sent 5 records" in capsys.readouterr().out
-    for key in ("loss", "val_loss", "lr"):
+    for key in ("epoch/loss", "epoch/val_loss", "lr"):
         assert [step for step, _ in _steps(client, run_id, key)] == list(range(5)), key
     assert not path.exists()
 

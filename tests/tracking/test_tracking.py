@@ -204,12 +204,13 @@ def test_callback_steps_continue_across_phases(store, client, experiment, tmp_pa
         model.fit(epochs=4, initial_epoch=2,
                   callbacks=[MlflowMetricsCallback(spool_folder=tmp_path)], **fit)
     run_id = run.info.run_id
-    for key in ("loss", "accuracy", "val_loss", "val_accuracy", "lr"):
+    for key in ("epoch/loss", "epoch/accuracy", "epoch/val_loss", "epoch/val_accuracy", "lr"):
         assert metric_steps(client, run_id, key) == [0, 1, 2, 3], key
     assert [m.value for m in client.get_metric_history(run_id, "lr")] == pytest.approx([0.05] * 4)
     # Train and validation values of one epoch share a timestamp: one log_batch call.
-    by_step = {m.step: m.timestamp for m in client.get_metric_history(run_id, "loss")}
-    assert {m.step: m.timestamp for m in client.get_metric_history(run_id, "val_loss")} == by_step
+    by_step = {m.step: m.timestamp for m in client.get_metric_history(run_id, "epoch/loss")}
+    assert {m.step: m.timestamp
+            for m in client.get_metric_history(run_id, "epoch/val_loss")} == by_step
 
 
 class RecordingClient:
@@ -233,7 +234,26 @@ def test_callback_offset_prefix_and_explicit_run(tmp_path):
     callback.on_train_end()  # the values are sent in the background until then
     assert callback.unsent == 0 and not list(tmp_path.iterdir())
     assert client.batches == [
-        ("r1", {"finetune/loss": (0.5, 10), "finetune/val_loss": (0.75, 10)})]
+        ("r1", {"epoch/finetune/loss": (0.5, 10), "epoch/finetune/val_loss": (0.75, 10)})]
+
+
+def test_callback_skips_what_the_run_holds_and_keeps_what_it_is_told(tmp_path):
+    """A resumed attempt re-trains epochs the run holds: each key keeps one
+    point per step, and `on_logged` hears only of the epochs logged."""
+    from zoo.tracking import MlflowMetricsCallback
+
+    client, heard = RecordingClient(), []
+    callback = MlflowMetricsCallback(
+        run_id="r1", client=client, only="val_", spool_folder=tmp_path,
+        logged_through={"epoch/val_loss": 1, "epoch/val_psnr": 0},
+        on_logged=lambda epoch, model: heard.append(epoch))
+    callback.on_train_begin()
+    for epoch in range(3):
+        callback.on_epoch_end(epoch, {"loss": 1.0, "val_loss": 0.5, "val_psnr": 20.0 + epoch})
+    callback.on_train_end()
+    assert client.batches == [("r1", {"epoch/val_psnr": (21.0, 1)}),
+                              ("r1", {"epoch/val_loss": (0.5, 2), "epoch/val_psnr": (22.0, 2)})]
+    assert heard == [1, 2]
 
 
 def test_callback_without_a_run_says_what_to_do(store):
@@ -437,12 +457,8 @@ def test_run_page_holds_curves_first_headline_scores_and_a_table(store, client, 
 
     from zoo.classification.baselines import baselines
     from zoo.classification.evaluation import evaluate_classifier
-    from zoo.classification.reports import (
-        epoch_metrics,
-        log_evaluation,
-        run_description,
-        set_run_description,
-    )
+    from zoo.classification.run_record import log_evaluation, run_description
+    from zoo.tracking.names import epoch_metrics, set_run_description
 
     rng = np.random.default_rng(0)
     train_labels = np.array([1, 1, 1, 0, 2, 1, 0, 1])

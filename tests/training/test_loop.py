@@ -36,7 +36,8 @@ def test_the_best_weights_come_back_with_or_without_checkpoints(tmp_path, checkp
     loop = TrainingLoop(
         new_state(), monitor=Monitor("loss", "max", patience=0), verbose=0,
         checkpointer=Checkpointer(tmp_path / "ckpt") if checkpointed else None,
-        on_epoch_end=lambda epoch, logs: after_first.setdefault("w", model.get_weights()))
+        callbacks=[keras.callbacks.LambdaCallback(
+            on_epoch_end=lambda epoch, logs: after_first.setdefault("w", model.get_weights()))])
     loop.run(model, lambda epoch: data, data, 4)
     assert loop.state["epoch"] == 4 and loop.state["best_epoch"] == 0
     assert not np.allclose(model.get_weights()[0], after_first["w"][0])

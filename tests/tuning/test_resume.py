@@ -13,11 +13,11 @@ SEARCH_COMMAND = python_command()  # `zoo tune` in a child process
 
 
 def logged_epochs(uri, run_id) -> list:
-    """The steps of a run's val_accuracy points, in order."""
+    """The steps of a run's epoch/val_accuracy points, in order."""
     from mlflow import MlflowClient
 
     try:
-        history = MlflowClient(uri).get_metric_history(run_id, "val_accuracy")
+        history = MlflowClient(uri).get_metric_history(run_id, "epoch/val_accuracy")
     except Exception:  # the search process holds the SQLite file for a moment
         return []
     return sorted(m.step for m in history)

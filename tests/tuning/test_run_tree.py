@@ -47,7 +47,7 @@ def test_parent_children_params_and_leaderboard(store, search_options, children_
         assert child.data.tags["zoo.trial.status"] == "COMPLETED"
         assert child.data.tags["zoo.trial.stopped_early"] == "false"
         assert "score" in child.data.metrics
-        history = client.get_metric_history(child.info.run_id, "val_accuracy")
+        history = client.get_metric_history(child.info.run_id, "epoch/val_accuracy")
         assert sorted(m.step for m in history) == [0, 1, 2]
 
     board = artifact(client, result.parent_run_id, "leaderboard.json")
@@ -118,7 +118,7 @@ def seed_finished_trials(uri, project, histories):
         for trial_id, values in histories.items():
             run_id = runs.start_trial(trial_id)
             for epoch, value in enumerate(values):
-                runs.client.log_metric(run_id, "val_accuracy", value, step=epoch)
+                runs.client.log_metric(run_id, "epoch/val_accuracy", value, step=epoch)
             runs.end_trial(run_id, "COMPLETED", {}, score=max(values))
     return parent.info.run_id
 
@@ -143,7 +143,7 @@ def test_median_rule_stops_a_hopeless_trial(store, search_options, children_of):
     assert child.info.status == "FINISHED"
     assert "score" in child.data.metrics
     steps = [m.step for m in MlflowClient(uri).get_metric_history(child.info.run_id,
-                                                                  "val_accuracy")]
+                                                                  "epoch/val_accuracy")]
     assert sorted(steps) == [0, 1]
 
 

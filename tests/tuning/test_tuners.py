@@ -33,7 +33,7 @@ def test_hyperband_runs_its_brackets_and_continues_the_best_trial(store, search_
     assert parent.data.params["hp.learning_rate"] == continued.data.params["hp.learning_rate"]
     # The continued trial logs the epochs it ran, after its parent's.
     steps = sorted(m.step for m in client.get_metric_history(continued.info.run_id,
-                                                             "val_accuracy"))
+                                                             "epoch/val_accuracy"))
     assert steps == [1, 2]
     assert len(result.leaderboard) == 6
 

@@ -14,8 +14,8 @@ Where things live, one job per file:
     baselines.py       what a classifier has to beat: majority class, logistic
                        regression on downscaled pixels or given features
     plots.py           confusion matrix, learning curves, misclassified grid
-    reports.py         what a classifier run logs to MLflow: per-epoch and final
-                       scores, per-class tables, plots, the run description
+    run_record.py      what a classifier run records in MLflow: final scores,
+                       per-class tables, plots, the run description
     model_io.py        loading a saved classifier and its class_names.json
     predict.py         predict_paths(): batching and top-k
     prediction_csv.py  predictions as path,rank,label,probability rows

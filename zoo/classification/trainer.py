@@ -175,7 +175,6 @@ def train_classifier(
     resume: bool = False,
     feature_cache: FeatureCache | None = None,
     callbacks=(),
-    on_epoch_end=None,
     extra_state: dict | None = None,
     verbose: int = 2,
     strategy=None,
@@ -193,9 +192,9 @@ def train_classifier(
         resume: continue from the latest checkpoint in `checkpoint_dir`.
         feature_cache: where phase 1 features are cached (default location
             when None and the configuration allows caching).
-        on_epoch_end: called as `on_epoch_end(epoch, logs, phase)` after each
-            epoch, just before its checkpoint; epochs count on across phases
-            and resumes.
+        callbacks: Keras callbacks; each epoch's logs carry its `phase` (1
+            the head, 2 fine-tuning), and epochs count on across phases and
+            resumes.
         extra_state: saved in every checkpoint and returned in
             `TrainResult.state["extra"]` (e.g. the MLflow run id).
         verbose: Keras `fit` verbosity.
@@ -209,13 +208,12 @@ def train_classifier(
     with dtype_policy(policy):
         return _train_classifier(
             config, train, val, num_classes, checkpoint_dir=checkpoint_dir, resume=resume,
-            feature_cache=feature_cache, callbacks=callbacks, on_epoch_end=on_epoch_end,
-            extra_state=extra_state,
+            feature_cache=feature_cache, callbacks=callbacks, extra_state=extra_state,
             verbose=verbose, strategy=strategy, train_digest=train_digest, model=model)
 
 
 def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume, feature_cache,
-                      callbacks, on_epoch_end, extra_state, verbose, strategy, train_digest,
+                      callbacks, extra_state, verbose, strategy, train_digest,
                       model) -> TrainResult:
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
@@ -245,9 +243,7 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
     result = TrainResult(model=model, resumed_from=resumed_from)
     loop = TrainingLoop(
         state, strategy=strategy, checkpointer=checkpointer, verbose=verbose, callbacks=callbacks,
-        monitor=Monitor("val_loss", "min", config.patience, config.min_epochs),
-        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, state["phase"]))
-        if on_epoch_end else None)
+        monitor=Monitor("val_loss", "min", config.patience, config.min_epochs))
 
     # A resumed run loads its checkpoint into the first phase it runs: the
     # one the checkpoint was written in, with that phase's optimizer.
@@ -262,7 +258,8 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
             restore_pending = False
         return loop.run(fit_model, train_for_epoch, validation, last_epoch,
                         checkpoint_objects=objects, best_model=model,
-                        batchnorm_data=data.batchnorm_sample())
+                        batchnorm_data=data.batchnorm_sample(),
+                        epoch_labels={"phase": state["phase"]})
 
     try:
         # Phase 1: the head alone.

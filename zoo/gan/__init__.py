@@ -15,7 +15,7 @@ and what they share:
     distribution.py FID and KID with a pluggable feature extractor
     evaluation.py   paired_scores on held-out pairs, input_baseline, comparison_table
     results_page.py sample_grid and the HTML results page
-    reports.py      what an image-translation run logs to MLflow
+    run_record.py   what an image-translation run records in MLflow
     run_setup.py    what every GAN's training function does around the shared loop
     inference.py    translate (any size, tiles), uint8_model, with_image_statistics,
                     export_saved_model

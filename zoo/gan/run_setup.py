@@ -79,15 +79,11 @@ def restore_or_start(model, epochs, config, objects_of, strategy, *, checkpoint_
 
 
 def run_loop(model, epochs, test, config, state, *, monitor, strategy, checkpointer,
-             objects: dict, best_model, callbacks=(), on_epoch_end=None, verbose: int = 2,
+             objects: dict, best_model, callbacks=(), verbose: int = 2,
              batchnorm_data=None) -> None:
-    """Train up to `config.total_epochs` through the shared loop;
-    `on_epoch_end(epoch, logs, model)` after each epoch."""
-    loop = TrainingLoop(
-        state, monitor=monitor, strategy=strategy, checkpointer=checkpointer,
-        callbacks=callbacks, verbose=verbose,
-        on_epoch_end=(lambda epoch, logs: on_epoch_end(epoch, logs, model))
-        if on_epoch_end else None)
+    """Train up to `config.total_epochs` through the shared loop."""
+    loop = TrainingLoop(state, monitor=monitor, strategy=strategy, checkpointer=checkpointer,
+                        callbacks=callbacks, verbose=verbose)
     try:
         loop.run(model, epochs, test, config.total_epochs, checkpoint_objects=objects,
                  best_model=best_model, batchnorm_data=batchnorm_data)

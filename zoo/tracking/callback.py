@@ -18,6 +18,7 @@ fine-tuning phase would overwrite the first phase's curve.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import keras
@@ -34,6 +35,11 @@ DEFAULT_SPOOL_FOLDER = Path("runs") / "unsent-metrics"
 
 class MlflowMetricsCallback(keras.callbacks.Callback):
     """Log every value of an epoch's `logs` (and the learning rate) at one step.
+
+    This is the one way zoo logs per-epoch values, for `model.fit`, for zoo's
+    own training loop, for recipes and for tuning trials alike, and so under
+    one set of names (`zoo.tracking.names.epoch_metrics`): `epoch/loss`,
+    `epoch/val_accuracy`, then `lr` and `phase`.
 
     The step is `epoch + initial_epoch_offset`, where `epoch` is what Keras
     passes: it already counts from fit(initial_epoch=...). A second training
@@ -53,11 +59,20 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
         client: an MlflowClient; default: one for the current tracking URI.
         initial_epoch_offset: added to each epoch number, for a phase whose
             fit() counts its epochs from 0.
-        prefix: put before every metric name, e.g. "finetune/".
+        prefix: put before each curve's name, after `epoch/`: a second model
+            trained in the same run (a baseline) gets curves of its own.
+        only: log only the values whose key starts with this (e.g. "val_").
         log_learning_rate: also log the optimizer's current learning rate as
-            "lr" (the rate after the epoch's last step, with schedules).
-        logged_through: skip steps up to this one, which the run already
-            holds (an interrupted attempt logged them); None logs every step.
+            "lr" (the rate after the epoch's last step, with schedules) when
+            the logs do not carry it.
+        logged_through: what the run already holds, which an interrupted
+            attempt logged and a resume trains again: a step (nothing up to
+            it is logged), or {metric name: its last step}. MLflow cannot
+            delete points, so each curve keeps one point per epoch. None logs
+            every step.
+        on_logged: `on_logged(epoch, model)` after each epoch this callback
+            logged (not one the run already held), with the model being
+            trained: e.g. a sample grid per epoch.
         spool: a MetricSpool of the run to share (its owner closes it);
             default: one the callback opens in `spool_folder` and closes at
             the end of fit().
@@ -66,15 +81,18 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
     """
 
     def __init__(self, run_id: str | None = None, client=None, initial_epoch_offset: int = 0,
-                 prefix: str = "", log_learning_rate: bool = True,
-                 logged_through: int | None = None, spool=None, spool_folder=None):
+                 prefix: str = "", only: str = "", log_learning_rate: bool = True,
+                 logged_through: int | Mapping[str, int] | None = None,
+                 on_logged: Callable | None = None, spool=None, spool_folder=None):
         super().__init__()
         self.run_id = run_id
         self.client = client
         self.initial_epoch_offset = int(initial_epoch_offset)
         self.prefix = prefix
+        self.only = only
         self.log_learning_rate = log_learning_rate
         self.logged_through = logged_through
+        self.on_logged = on_logged
         self.spool = spool
         self.spool_folder = Path(spool_folder) if spool_folder else DEFAULT_SPOOL_FOLDER
         self._owns_spool = spool is None
@@ -98,14 +116,28 @@ class MlflowMetricsCallback(keras.callbacks.Callback):
                 tracking_uri=getattr(self.client, "tracking_uri", None))
 
     def on_epoch_end(self, epoch, logs=None):
+        from zoo.tracking.names import epoch_metrics
+
         step = int(epoch) + self.initial_epoch_offset
-        if self.logged_through is not None and step <= self.logged_through:
-            return
-        values = dict(logs or {})
-        if self.log_learning_rate:
+        values = {key: value for key, value in (logs or {}).items()
+                  if key.startswith(self.only)}
+        if self.log_learning_rate and not self.only and "lr" not in values:
             values["lr"] = self._learning_rate()
-        values = {self.prefix + key: _scalar(value) for key, value in values.items()}
+        values = {key: _scalar(value) for key, value in
+                  epoch_metrics(values, prefix=self.prefix).items()
+                  if step > self._last_logged(key)}
+        if not values:
+            return
         self.spool.log_metrics(values, step=step)  # returns once the values are on disk
+        if self.on_logged is not None:
+            self.on_logged(int(epoch), self.model)
+
+    def _last_logged(self, key: str) -> int:
+        if self.logged_through is None:
+            return -1
+        if isinstance(self.logged_through, Mapping):
+            return self.logged_through.get(key, -1)
+        return int(self.logged_through)
 
     def on_train_end(self, logs=None):
         if not self._owns_spool or self.spool is None:

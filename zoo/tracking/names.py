@@ -38,6 +38,12 @@ def epoch_metrics(logs: Mapping, phase: int | None = None, prefix: str = "") -> 
     return values
 
 
+def epoch_metric_name(key: str) -> str:
+    """The name an epoch's `key` is logged under, e.g. "val_accuracy" ->
+    "epoch/val_accuracy" (what a search reads back from its trials' runs)."""
+    return next(iter(epoch_metrics({key: None})))
+
+
 def set_run_description(markdown: str) -> None:
     """Show `markdown` as the active run's description (its `mlflow.note.content` tag)."""
     import mlflow

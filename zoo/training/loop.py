@@ -240,16 +240,16 @@ class TrainingLoop:
         strategy: a `tf.distribute` strategy; default: the current one.
         checkpointer: where per-epoch checkpoints go; None keeps none (the
             best weights are then kept in memory only).
-        callbacks: Keras callbacks, called as `fit` calls them.
-        on_epoch_end: `on_epoch_end(epoch, logs)` after each epoch, before
-            its checkpoint (so a kill between the two reports the epoch
-            again rather than leaving a gap).
+        callbacks: Keras callbacks, called as `fit` calls them: the one way
+            per-epoch work (metrics to MLflow, sample grids) plugs in. An
+            epoch's `on_epoch_end` sees its logs with the learning rate
+            (`lr`) and comes before its checkpoint, so a kill between the
+            two reports the epoch again rather than leaving a gap.
         verbose: 0 silent, 1 progress bar, 2 one line per epoch.
     """
 
     def __init__(self, state: dict, *, monitor: Monitor | None = None, strategy=None,
-                 checkpointer: Checkpointer | None = None, callbacks=(), on_epoch_end=None,
-                 verbose: int = 2):
+                 checkpointer: Checkpointer | None = None, callbacks=(), verbose: int = 2):
         self.state = state
         self.monitor = monitor or Monitor()
         self.strategy = strategy or tf.distribute.get_strategy()
@@ -262,7 +262,6 @@ class TrainingLoop:
             checkpointer = Checkpointer(self._scratch, keep=checkpointer.keep)
         self.checkpointer = checkpointer
         self.callbacks = list(callbacks)
-        self.on_epoch_end = on_epoch_end
         self.verbose = verbose
         self._best_weights = None
 
@@ -272,7 +271,7 @@ class TrainingLoop:
 
     def run(self, model, train_for_epoch, validation, until_epoch: int, *,
             checkpoint_objects: dict | None = None, best_model=None,
-            batchnorm_data=None) -> bool:
+            batchnorm_data=None, epoch_labels: dict | None = None) -> bool:
         """Train from `state["epoch"]` up to `until_epoch` (exclusive).
 
         Args:
@@ -286,6 +285,9 @@ class TrainingLoop:
             best_model: the model whose weights are "the best weights";
                 default `model` (a classifier when `model` is its head).
             batchnorm_data: training inputs for precise BN; None skips it.
+            epoch_labels: values the callbacks see in every epoch's logs of
+                this call, e.g. a classifier's `{"phase": 2}`; they are not
+                part of the history.
 
         Returns:
             True when early stopping (or a callback) ended the run.
@@ -314,13 +316,11 @@ class TrainingLoop:
             if validation is not None:
                 logs.update({f"val_{k}": v
                              for k, v in self._evaluate(model, test_step, validation).items()})
-            callbacks.on_epoch_end(epoch, logs)
             rate = _learning_rate(getattr(model, "optimizer", None))
             if rate is not None:
                 logs["lr"] = rate
+            callbacks.on_epoch_end(epoch, {**logs, **(epoch_labels or {})})
             stopped = self._after_epoch(epoch, logs, best_model) or bool(model.stop_training)
-            if self.on_epoch_end:
-                self.on_epoch_end(epoch, dict(logs))
             if self.checkpointer:
                 self.checkpointer.save(objects, state)
         callbacks.on_train_end()

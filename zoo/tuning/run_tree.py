@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from zoo.files import read_json, update_json
+from zoo.tracking.names import epoch_metric_name
 from zoo.tuning.addresses import is_loopback, same_oracle, split_oracle_address
 from zoo.tuning.leaderboard import MISSING, rank_rows, write_leaderboard
 
@@ -340,7 +341,8 @@ class SearchRuns:
         return closed
 
     def finished_histories(self, metric: str) -> dict[str, list]:
-        """{trial_id: [metric at epoch 0, 1, ...]} of the search's finished trials,
+        """{trial_id: [metric at epoch 0, 1, ...]} of the search's finished trials
+        (`metric` as Keras names it, e.g. "val_accuracy"),
         whichever process ran them: what the median stopping rule compares with."""
         histories = {}
         for run in self.children():
@@ -349,7 +351,7 @@ class SearchRuns:
                 continue
             run_id = run.info.run_id
             if run_id not in self._histories:
-                points = self.client.get_metric_history(run_id, metric)
+                points = self.client.get_metric_history(run_id, epoch_metric_name(metric))
                 self._histories[run_id] = series_by_epoch({m.step: m.value for m in points})
             if self._histories[run_id]:
                 histories[run.data.tags.get(TAG_TRIAL_ID, run_id)] = self._histories[run_id]

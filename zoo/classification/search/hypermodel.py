@@ -205,41 +205,53 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
     def _fit_classifier(self, config, model, train, val, callbacks, verbose):
         from zoo.classification import train_classifier
 
-        # train_classifier runs its own epoch loop; relay each epoch to the
-        # callbacks as Keras would, on the built model (which they watch for
-        # stop_training), and keep the History that keras-tuner scores.
+        # train_classifier runs its own epoch loop, a phase at a time; relay
+        # each epoch to the callbacks as Keras would, on the built model
+        # (which they watch for stop_training), and keep the History that
+        # keras-tuner scores.
         history = keras.callbacks.History()
         relayed = [history, *callbacks]
         for callback in relayed:
             callback.set_model(model)
             callback.on_train_begin()
         model.stop_training = False
-
-        # The phase and phase 1's length go into the logs, so that the trial
-        # records, at its best epoch, how many epochs of each phase led
-        # there (what a retrain on all data repeats).
-        phase_1_epochs = 0
-
-        def on_epoch_end(epoch, logs, phase):
-            nonlocal phase_1_epochs
-            if phase == 1:
-                phase_1_epochs = epoch + 1
-            logs = dict(logs, phase=phase, phase_1_epochs=phase_1_epochs)
-            for callback in relayed:
-                callback.on_epoch_end(epoch, dict(logs))
-            if model.stop_training:
-                raise _StopTrial()
-
         try:
             # The model build() made is trained: no second backbone.
             train_classifier(config, train, val, self.num_classes,
-                             feature_cache=self.feature_cache, on_epoch_end=on_epoch_end,
-                             verbose=verbose, train_digest=self._digest(train), model=model)
+                             feature_cache=self.feature_cache,
+                             callbacks=[_TrialRelay(relayed, model)], verbose=verbose,
+                             train_digest=self._digest(train), model=model)
         except _StopTrial:
             pass
         for callback in relayed:
             callback.on_train_end()
         return history
+
+
+class _TrialRelay(keras.callbacks.Callback):
+    """Hands each epoch of train_classifier's two phases to a trial's callbacks.
+
+    The phase and phase 1's length go into the logs, so that the trial
+    records, at its best epoch, how many epochs of each phase led there
+    (what a retrain on all data repeats). A callback that stops the trial
+    (the median rule) ends both phases, not only the one running.
+    """
+
+    def __init__(self, relayed, built_model):
+        super().__init__()
+        self.relayed = relayed
+        self.built_model = built_model  # the phases' fit models are views of it
+        self.phase_1_epochs = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = dict(logs or {})
+        if logs.get("phase") == 1:
+            self.phase_1_epochs = epoch + 1
+        logs["phase_1_epochs"] = self.phase_1_epochs
+        for callback in self.relayed:
+            callback.on_epoch_end(epoch, dict(logs))
+        if self.built_model.stop_training:
+            raise _StopTrial()
 
 
 def _feature_dataset(tensors, batch_size, seed=None):

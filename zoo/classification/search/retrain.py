@@ -67,7 +67,7 @@ def retrain_and_log(config, trial, train, val, test, class_names, *, retrain_on_
     from zoo import tracking
     from zoo.classification.baselines import dataset_baselines
     from zoo.classification.evaluation import evaluate_classifier
-    from zoo.classification.reports import log_evaluation, log_learning_curves
+    from zoo.classification.run_record import log_evaluation, log_learning_curves
     from zoo.classification import train_classifier
 
     data = train

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from zoo.gan.evaluation import comparison_table, score_rows
-from zoo.gan.reports import description, first_images, score_metrics
+from zoo.gan.run_record import description, first_images, score_metrics
 
 MODEL_ROW = "CycleGAN"
 DIRECTION_NAMES = {"AtoB": "A -> B", "BtoA": "B -> A"}

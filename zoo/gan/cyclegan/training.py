@@ -240,7 +240,7 @@ def checkpoint_objects(model: CycleGAN) -> dict:
 
 def train_cyclegan(config: CycleGANConfig, train_a, train_b, test=None, *,
                    checkpoint_dir=None, resume: bool = False, callbacks=(),
-                   on_epoch_end=None, verbose: int = 2, strategy=None,
+                   verbose: int = 2, strategy=None,
                    extra_state: dict | None = None) -> CycleGANResult:
     """Train a CycleGAN on two unpaired domains.
 
@@ -256,8 +256,8 @@ def train_cyclegan(config: CycleGANConfig, train_a, train_b, test=None, *,
             `val_cycle_l1_a`.
         checkpoint_dir: where per-epoch checkpoints go; None keeps none.
         resume: continue from the newest intact checkpoint there.
-        callbacks: Keras callbacks (progress, MLflow).
-        on_epoch_end: `on_epoch_end(epoch, logs, model)` after each epoch.
+        callbacks: Keras callbacks (MLflow, sample grids); their `model` is
+            the GAN being trained.
         strategy: a tf.distribute strategy; default from `config.strategy`.
         extra_state: JSON values kept in the checkpoints' state under
             "extra" (a recipe's MLflow run id, for --resume).
@@ -279,5 +279,5 @@ def train_cyclegan(config: CycleGANConfig, train_a, train_b, test=None, *,
         monitor = Monitor("val_cycle_l1_a", "min", patience=0)
     run_loop(model, epochs, test, config, state, monitor=monitor, strategy=strategy,
              checkpointer=checkpointer, objects=objects, best_model=best_model,
-             callbacks=callbacks, on_epoch_end=on_epoch_end, verbose=verbose)
+             callbacks=callbacks, verbose=verbose)
     return CycleGANResult(model=model, state=state, resumed_from=resumed_from)

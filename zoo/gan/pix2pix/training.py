@@ -168,7 +168,7 @@ def checkpoint_objects(model: Pix2Pix) -> dict:
 
 
 def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=None,
-                  resume: bool = False, callbacks=(), on_epoch_end=None, verbose: int = 2,
+                  resume: bool = False, callbacks=(), verbose: int = 2,
                   strategy=None, extra_state: dict | None = None) -> Pix2PixResult:
     """Train Pix2Pix on (A, B) pairs.
 
@@ -180,8 +180,8 @@ def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=Non
         test: held-out (A, B) batches scored after every epoch, or None.
         checkpoint_dir: where per-epoch checkpoints go; None keeps none.
         resume: continue from the newest intact checkpoint there.
-        callbacks: Keras callbacks (progress, MLflow).
-        on_epoch_end: `on_epoch_end(epoch, logs, model)` after each epoch.
+        callbacks: Keras callbacks (MLflow, sample grids); their `model` is
+            the GAN being trained.
         strategy: a tf.distribute strategy; default from `config.strategy`.
         extra_state: JSON values kept in the checkpoints' state under
             "extra" (a recipe's MLflow run id, for --resume).
@@ -198,6 +198,6 @@ def train_pix2pix(config: Pix2PixConfig, train, test=None, *, checkpoint_dir=Non
     batchnorm_data = epochs.sources() if config.test_mode == "deterministic" else None
     run_loop(model, epochs, test, config, state, monitor=monitor, strategy=strategy,
              checkpointer=checkpointer, objects=objects, best_model=model.generator,
-             callbacks=callbacks, on_epoch_end=on_epoch_end, verbose=verbose,
+             callbacks=callbacks, verbose=verbose,
              batchnorm_data=batchnorm_data)
     return Pix2PixResult(model=model, state=state, resumed_from=resumed_from)

@@ -27,10 +27,6 @@ import json
 from collections.abc import Mapping
 
 from zoo.tracking.artifacts import log_plot
-from zoo.tracking.names import (  # noqa: F401  (re-exported: the recipes' names)
-    epoch_metrics,
-    set_run_description,
-)
 
 # "zoo.warning.<split>": why the model evaluated on that split is not to be trusted.
 WARNING_TAG_PREFIX = "zoo.warning."
