@@ -19,23 +19,20 @@ SCHEDULE_KEYS = ("lr", "learning_rate", "phase")
 DESCRIPTION_TAG = "mlflow.note.content"
 
 
-def epoch_metrics(logs: Mapping, phase: int | None = None, prefix: str = "") -> dict:
+def epoch_metrics(logs: Mapping, prefix: str = "") -> dict:
     """One epoch's values under the names the run page shows first.
 
     Args:
-        logs: Keras's epoch logs, e.g. {"loss": 0.3, "val_accuracy": 0.9, "lr": 1e-3}.
-        phase: the training phase (1 head, 2 fine-tuning), logged as `phase`.
+        logs: Keras's epoch logs, e.g. {"loss": 0.3, "val_accuracy": 0.9, "lr": 1e-3,
+            "phase": 1} (a classifier's logs carry its training phase).
         prefix: put before each curve's name, after `epoch/`: a second model
             trained in the same run (a baseline) gets curves of its own.
 
     Returns:
         {"epoch/loss": 0.3, "epoch/val_accuracy": 0.9, "lr": 1e-3, "phase": 1}.
     """
-    values = {key if key in SCHEDULE_KEYS and not prefix else f"{EPOCH_PREFIX}{prefix}{key}":
-              value for key, value in logs.items()}
-    if phase is not None:
-        values["phase"] = phase
-    return values
+    return {key if key in SCHEDULE_KEYS and not prefix else f"{EPOCH_PREFIX}{prefix}{key}":
+            value for key, value in logs.items()}
 
 
 def epoch_metric_name(key: str) -> str:
