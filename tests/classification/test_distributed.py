@@ -151,7 +151,8 @@ def test_classify_recipe_under_multi_worker(tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
     workers, outputs = _run_workers(tmp_path, 2, lambda out: [
         sys.executable, recipe, "--data", "digits", "--image-size", "32", "--epochs", "1",
-        "--weights", "none", "--strategy", "multi_worker", "--tracking-uri", store,
+        "--fine-tune-epochs", "0", "--weights", "none", "--strategy", "multi_worker",
+        "--tracking-uri", store,
         "--output-dir", str(out / "run")])
     assert (workers[0] / "run" / "model.keras").is_file()
     assert not (workers[1] / "run" / "model.keras").exists()

@@ -167,8 +167,7 @@ def test_end_of_run_files_wait_on_disk_and_reach_the_run_with_flush(
             steps("report", mlflow.log_text, "accuracy 0.75", "evaluation/val.txt")
             figure = _figure()
             steps("learning curves", log_plot, figure, "learning_curves.png")
-            info = steps("MLflow model", log_keras_model, model, example,
-                         pip_requirements=["keras"])
+            info = steps("MLflow model", log_keras_model, model, example)
             steps("run description", mlflow.set_tag, "mlflow.note.content", "**toy** run")
             version = steps("registered version", mlflow.register_model, "runs:/x/model",
                             "toy", keep=False)

@@ -340,6 +340,17 @@ def test_run_holds_params_tags_artifacts_and_model(store, client, experiment, tm
     loaded = mlflow.keras.load_model(info.model_uri)
     np.testing.assert_allclose(loaded.predict(images, verbose=0), model.predict(images, verbose=0),
                                rtol=1e-6)
+    # The requirements are the installed versions of what serving the model
+    # needs, pinned as MLflow's inference would pin them; zoo is not one.
+    from importlib import metadata
+
+    model_folder = Path(mlflow.artifacts.download_artifacts(info.model_uri, dst_path=str(tmp_path)))
+    requirements = (model_folder / "requirements.txt").read_text().split()
+    pins = dict(line.split("==") for line in requirements)
+    assert pins["keras"] == metadata.version("keras")
+    assert pins["mlflow"] == metadata.version("mlflow")
+    assert any(name.startswith("tensorflow") for name in pins)
+    assert not any(name.startswith(("zoo", "keras-applied-zoo")) for name in pins)
 
 
 def test_log_config_on_a_resumed_run_keeps_earlier_params(store, client, experiment):
@@ -364,8 +375,7 @@ def test_candidate_and_champion(store, client, experiment):
             import mlflow
 
             mlflow.log_metric("val_accuracy", val_accuracy, step=0)
-            # Known requirements: skips MLflow's inference subprocess (seconds).
-            info = log_keras_model(model, example, pip_requirements=["keras"])
+            info = log_keras_model(model, example)
             version = register_candidate(info.model_uri, name)
             assert int(client.get_model_version_by_alias(name, CANDIDATE).version) == version
             assert client.get_model_version(name, str(version)).run_id == run.info.run_id
