@@ -99,6 +99,4 @@ def test_round_trip_in_process(tmp_path):
 
 @pytest.mark.slow
 def test_round_trip_without_zoo_every_architecture(tmp_path):
-    names = _one_per_architecture()
-    assert {BACKBONES[n].family for n in names + QUICK} == {s.family for s in BACKBONES.values()}
-    _check_round_trip(names, tmp_path)
+    _check_round_trip(_one_per_architecture(), tmp_path)

@@ -195,9 +195,9 @@ def log_keras_model(model, input_example, name: str = "model",
     example = np.asarray(input_example)[:MAX_EXAMPLE_ROWS]
     signature = infer_signature(example, model.predict(example, verbose=0))
     create_mlflow_example_folder_first()
+    log_model_kwargs.setdefault("pip_requirements", list(serving_requirements()))
     # MLflow predicts on the example again to check it, with Keras's default
     # progress bar, which would land in the middle of a recipe's output.
-    log_model_kwargs.setdefault("pip_requirements", list(serving_requirements()))
     with no_progress_bars():
         return mlflow.keras.log_model(model, name=name, signature=signature,
                                       input_example=example,
