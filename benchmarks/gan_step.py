@@ -69,11 +69,12 @@ from zoo.gan import patchgan_discriminator, resnet_generator, unet_generator  # 
 from zoo.gan.cyclegan.training import CycleGANConfig, build_cyclegan  # noqa: E402
 from zoo.gan.pix2pix.model import TRAIN_METRICS  # noqa: E402
 from zoo.gan.pix2pix.training import Pix2PixConfig, build_pix2pix  # noqa: E402
+from zoo.training.distribute import dtype_policy, precision_policy  # noqa: E402
 from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 
 # name -> (jit_compile, mixed_precision) of Pix2PixConfig
-SETTINGS = {"fp32": (False, False), "jit": (True, False), "bf16": (False, True),
-            "jit+bf16": (True, True)}
+SETTINGS = {"fp32": (False, "off"), "jit": (True, "off"), "bf16": (False, "bfloat16"),
+            "jit+bf16": (True, "bfloat16")}
 SEED = 1337
 LAMBDA = 100  # the tutorial's weight of the L1 term
 CYCLE_LAMBDA = 10  # the CycleGAN paper's weight of the cycle losses
@@ -94,13 +95,8 @@ def zoo_step(setting: str, image_size: int, ngf: int, first_batch, dropout: bool
                            jit_compile=jit_compile, mixed_precision=mixed_precision)
     keras.utils.set_random_seed(SEED)
     # As train_pix2pix does: the policy holds while the networks are built.
-    previous = keras.config.dtype_policy()
-    if mixed_precision:
-        keras.config.set_dtype_policy("mixed_bfloat16")
-    try:
+    with dtype_policy(precision_policy(mixed_precision)):
         model = build_pix2pix(config, steps_per_epoch=1000)
-    finally:
-        keras.config.set_dtype_policy(previous)
     if not dropout:
         for layer in model.generator.layers:
             if isinstance(layer, keras.layers.Dropout):

@@ -70,7 +70,8 @@ def parse_args(argv=None):
     add_run_arguments(parser, saves="checkpoints, samples and the saved generators",
                       registers="the generators as NAME-AtoB and NAME-BtoA",
                       champion_when="the held-out PSNR against the true mapping beats the "
-                                    "current champion's and identity's")
+                                    "current champion's and identity's",
+                      mixed_precision="off")
     return parse_checked(parser, argv, check_cyclegan_arguments)
 
 

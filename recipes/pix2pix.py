@@ -69,7 +69,8 @@ def parse_args(argv=None):
                         help="also train the L1-only U-Net with the same budget, to compare")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generator",
                       registers="the generator as NAME",
-                      champion_when="its test PSNR beats the current champion's")
+                      champion_when="its test PSNR beats the current champion's",
+                      mixed_precision="off")
     return parse_checked(parser, argv, check_pix2pix_arguments)
 
 

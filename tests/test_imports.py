@@ -125,7 +125,7 @@ def _package(module: str, packages) -> str | None:
 
 
 def _layer(module: str) -> int:
-    if module in ENTRY_POINTS or module.endswith((".cli", "_cli")) and not _package(
+    if module in ENTRY_POINTS or module.endswith(".cli") and not _package(
             module, SHARED_CORE):
         return 3
     if _package(module, FAMILIES):

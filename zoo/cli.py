@@ -209,21 +209,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_weights_commands(subparsers)
     _add_run_command(subparsers)
-    # Command groups that live beside the code they drive; each module keeps
-    # its heavy imports inside its handlers.
-    from zoo.data.cli import add_data_commands
-    from zoo.classification.predict_cli import add_predict_command
-    from zoo.gan.translate_cli import add_translate_command
-    from zoo.tracking import add_ui_command
-    from zoo.tracking.spool_cli import add_tracking_command
-    from zoo.classification.search.cli import add_tune_command
+    # Each package's commands live in its own cli.py, beside the code they
+    # drive, and keep their heavy imports inside their handlers.
+    from zoo.classification import cli as classification_cli
+    from zoo.classification.search import cli as search_cli
+    from zoo.data import cli as data_cli
+    from zoo.gan import cli as gan_cli
+    from zoo.tracking import cli as tracking_cli
 
-    add_data_commands(subparsers)
-    add_predict_command(subparsers)
-    add_translate_command(subparsers)
-    add_tune_command(subparsers)
-    add_ui_command(subparsers)
-    add_tracking_command(subparsers)
+    for package_cli in (data_cli, classification_cli, gan_cli, search_cli, tracking_cli):
+        package_cli.add_commands(subparsers)
     return parser
 
 

@@ -13,7 +13,7 @@ import zoo
 from zoo.data.image_files import collect_image_files, read_image
 from zoo.classification.model_io import CLASS_NAMES_FILE, load_model_and_class_names
 from zoo.classification.predict import predict_paths
-from zoo.classification.predict_cli import add_predict_command
+from zoo.classification.cli import add_commands as add_predict_command
 from zoo.errors import ZooError
 
 CLASS_NAMES = ["apple", "banana", "cherry"]

@@ -20,7 +20,6 @@ from zoo.tracking import (
     CHAMPION,
     RunTerminated,
     TrackingError,
-    add_ui_command,
     close_stale_run,
     flatten_config,
     log_config,
@@ -35,6 +34,7 @@ from zoo.tracking import (
 )
 from zoo.tracking import params as tracking_params
 from zoo.tracking import ui as tracking_ui
+from zoo.tracking.cli import add_commands as add_tracking_commands
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -662,7 +662,7 @@ def test_close_stale_run(store, client, experiment):
 
 def ui_parser():
     parser = argparse.ArgumentParser(prog="zoo")
-    add_ui_command(parser.add_subparsers(dest="command"))
+    add_tracking_commands(parser.add_subparsers(dest="command"))
     return parser
 
 

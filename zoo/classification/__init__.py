@@ -19,7 +19,7 @@ Where things live, one job per file:
     model_io.py        loading a saved classifier and its class_names.json
     predict.py         predict_paths(): batching and top-k
     prediction_csv.py  predictions as path,rank,label,probability rows
-    predict_cli.py     the `zoo predict` command
+    cli.py             the `zoo predict` command
 
 Importing zoo.classification imports neither TensorFlow nor Keras; the
 names below load their module on first use.

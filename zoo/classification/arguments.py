@@ -36,7 +36,7 @@ def classify_config(args, weights):
         fine_tune_blocks=args.fine_tune_blocks, fine_tune_epochs=args.fine_tune_epochs,
         head=args.head, dropout=args.dropout, label_smoothing=args.label_smoothing,
         class_weight=args.class_weight, augment=args.augment, strategy=args.strategy,
-        jit_compile=args.jit_compile, seed=args.seed)
+        jit_compile=args.jit_compile, mixed_precision=args.mixed_precision, seed=args.seed)
     total = args.epochs + args.fine_tune_epochs
     return config if weights else train_from_scratch(config, min_epochs=total // 2)
 

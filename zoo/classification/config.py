@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from zoo.precision import check_mixed_precision
 from zoo.seed import DEFAULT_SEED
 
 # The heads a classifier can have (TrainConfig.head).
@@ -41,7 +42,8 @@ class TrainConfig:
             that has not yet learned is not ended for it.
         seed: seeds weights, shuffling and augmentation.
         jit_compile: XLA-compile the train step.
-        mixed_precision: `"auto"` (on when a GPU is present), True or False.
+        mixed_precision: "auto" (float16 when a GPU is present), "off",
+            "float16" or "bfloat16", as zoo.precision says; True is "float16".
         strategy: `"default"`, `"mirrored"` (all local GPUs) or
             `"multi_worker"` (the hosts in each worker's TF_CONFIG).
         feature_cache: cache phase 1 backbone features (needs augment == 0).
@@ -68,11 +70,12 @@ class TrainConfig:
     min_epochs: int = 0
     seed: int = DEFAULT_SEED
     jit_compile: bool = False
-    mixed_precision: object = "auto"
+    mixed_precision: str = "auto"
     strategy: str = "default"
     feature_cache: bool = True
 
     def __post_init__(self):
+        self.mixed_precision = check_mixed_precision(self.mixed_precision)
         if self.class_weight not in (None, "balanced"):
             raise ValueError(f"class_weight must be None or 'balanced'. "
                              f"Received: class_weight={self.class_weight!r}")

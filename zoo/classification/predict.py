@@ -7,7 +7,7 @@
 Models and class names load as `zoo.classification.model_io` describes;
 files and folders expand as `zoo.data.image_files` describes (a
 file PIL cannot read as an image is skipped, whatever its extension). The
-`zoo predict` command is in `predict_cli.py`, the CSV form in
+`zoo predict` command is in `cli.py`, the CSV form in
 `prediction_csv.py`.
 """
 

@@ -34,7 +34,7 @@ from zoo.classification.classifier import (
 from zoo.classification.config import TrainConfig
 from zoo.classification.feature_cache import FeatureCache, compute_features, dataset_digest
 from zoo.training.checkpoint import Checkpointer
-from zoo.training.distribute import dtype_policy, make_strategy
+from zoo.training.distribute import dtype_policy, make_strategy, precision_policy
 from zoo.training.loop import PRECISE_BN_EXAMPLES, Monitor, TrainingLoop, new_state
 
 SHUFFLE_BUFFER = 2048
@@ -62,12 +62,6 @@ class TrainResult:
     resumed_from: int | None = None
     stop_reason: str | None = None
     state: dict = field(default_factory=dict)
-
-
-def use_mixed_precision(setting) -> bool:
-    if setting == "auto":
-        return bool(tf.config.list_physical_devices("GPU"))
-    return bool(setting)
 
 
 def augmentation_layers(strength: float, seed: int):
@@ -204,8 +198,7 @@ def train_classifier(
             arguments, trained instead of building one (not with `resume`,
             which builds its own to restore into).
     """
-    policy = "mixed_float16" if use_mixed_precision(config.mixed_precision) else None
-    with dtype_policy(policy):
+    with dtype_policy(precision_policy(config.mixed_precision)):
         return _train_classifier(
             config, train, val, num_classes, checkpoint_dir=checkpoint_dir, resume=resume,
             feature_cache=feature_cache, callbacks=callbacks, extra_state=extra_state,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from zoo.data.check import KINDS
 
 
-def add_data_commands(subparsers) -> None:
+def add_commands(subparsers) -> None:
     """Add the `data` command group (with its `check` action) to the zoo CLI.
 
     Args:

@@ -20,7 +20,7 @@ and what they share:
     inference.py    translate (any size, tiles), uint8_model, with_image_statistics,
                     export_saved_model
     tiling.py       where tiles go and how their outputs blend (NumPy only)
-    translate_cli.py  the `zoo translate` command
+    cli.py            the `zoo translate` command
 
 Importing zoo.gan imports neither TensorFlow nor Keras (so `zoo --help`
 stays quick); the names below load their module on first use.

@@ -46,8 +46,6 @@ def gan_parser(prog: str, description: str, defaults, *, data_help: str, size_he
     parser.add_argument("--fid", choices=EXTRACTOR_CHOICES, default="auto",
                         help="FID/KID on InceptionV3 features: auto (when its ImageNet "
                              "weights can be had), inception, or none")
-    parser.add_argument("--mixed-precision", action="store_true",
-                        help="compute in bfloat16 (variables stay float32)")
     return parser
 
 

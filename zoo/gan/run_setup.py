@@ -10,7 +10,7 @@ import keras
 
 from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.training.checkpoint import Checkpointer
-from zoo.training.distribute import dtype_policy, make_strategy
+from zoo.training.distribute import dtype_policy, loss_scaled, make_strategy, precision_policy
 from zoo.training.loop import TrainingLoop, new_state
 
 
@@ -28,23 +28,24 @@ class EpochsConfig:
 
 def papers_adam(config, steps_per_epoch: int) -> keras.optimizers.Adam:
     """The papers' optimizer: Adam(beta_1) at a rate constant for
-    `config.epochs`, then decaying linearly over `config.decay_epochs`."""
+    `config.epochs`, then decaying linearly over `config.decay_epochs`; with
+    loss scaling under the mixed_float16 policy."""
     rate = ConstantThenLinearDecay(config.learning_rate, steps_per_epoch, config.epochs,
                                    config.decay_epochs)
-    return keras.optimizers.Adam(rate, beta_1=config.beta_1)
+    return loss_scaled(keras.optimizers.Adam(rate, beta_1=config.beta_1))
 
 
 def build_model(config, strategy, make_epochs, build):
     """Seed, then `make_epochs()` and `build(steps_per_epoch)` in `strategy`'s
-    scope, with the `mixed_bfloat16` policy when `config.mixed_precision`
-    (set back afterwards, so that what the caller builds next is float32).
+    scope, under the dtype policy `config.mixed_precision` names (set back
+    afterwards, so that what the caller builds next is float32).
 
     Returns:
         (strategy, epochs, model).
     """
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
-    with dtype_policy("mixed_bfloat16" if config.mixed_precision else None):
+    with dtype_policy(precision_policy(config.mixed_precision)):
         epochs = make_epochs()
         with strategy.scope():
             model = build(epochs.steps_per_epoch)

@@ -22,12 +22,12 @@ The modules, one job each:
                   that does not answer is reported before the run starts
     spool.py      metrics queued on disk and sent in the background
     flush.py      send a spool file a run left behind (flush_spool)
-    spool_cli.py  the `zoo tracking flush` command
+    cli.py        the `zoo ui` and `zoo tracking flush` commands
     offline.py    end-of-run files kept in the spool while the server is away
     callback.py   the Keras callback that logs per-epoch metrics
     artifacts.py  config file, plots, dataset identity, the Keras model
     registry.py   candidate and champion aliases; chance-level models stay candidates
-    ui.py         the `zoo ui` command
+    ui.py         the MLflow UI `zoo ui` starts, and how to open it
 
 Importing zoo.tracking imports neither MLflow nor Keras (each helper imports
 MLflow when called); MlflowMetricsCallback, which must subclass a Keras class,
@@ -46,7 +46,7 @@ from zoo.tracking.registry import CANDIDATE, CHAMPION, promote_if_better, regist
 from zoo.tracking.runs import RunTerminated, close_stale_run, require_reachable, tracked_run
 from zoo.tracking.spool import MetricSpool
 from zoo.tracking.store import resolve_tracking_uri
-from zoo.tracking.ui import add_ui_command, open_ui_command
+from zoo.tracking.ui import open_ui_command
 
 if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
     from zoo.tracking.callback import MlflowMetricsCallback  # noqa: F401
@@ -63,7 +63,6 @@ __all__ = [
     "MetricSpool",
     "RunTerminated",
     "TrackingError",
-    "add_ui_command",
     "open_ui_command",
     "close_stale_run",
     "flatten_config",

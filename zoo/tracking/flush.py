@@ -2,7 +2,7 @@
 
     count = flush_spool("out/unsent-metrics-RUN.jsonl")   # 0 or more records sent
 
-What `zoo tracking flush FILE` (zoo.tracking.spool_cli) and a resumed run
+What `zoo tracking flush FILE` (zoo.tracking.cli) and a resumed run
 do with the metrics, files, tags and final status an earlier attempt kept
 on disk while its tracking server could not be reached. The file and its
 format are zoo.tracking.spool's; this module only sends one in full, or

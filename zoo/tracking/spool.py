@@ -19,7 +19,7 @@ When the server does not come back before the run ends, the file stays
 beside the checkpoints, with the run's final status, and
 `zoo tracking flush FILE` (or `--resume`) sends what it holds. When
 everything was sent, the file is removed. That flush is zoo.tracking.flush
-(flush_spool) and its command line zoo.tracking.spool_cli; this module
+(flush_spool) and its command line zoo.tracking.cli; this module
 keeps the file, its format and the sending both of them share.
 
 Why not MLflow's own asynchronous logging (`log_metric(..., synchronous=False)`,

@@ -31,28 +31,6 @@ _STOP_GRACE_S = 10
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def add_ui_command(subparsers) -> None:
-    """Add the `ui` command to the zoo CLI.
-
-    Args:
-        subparsers: the object returned by ArgumentParser.add_subparsers().
-    """
-    ui = subparsers.add_parser(
-        "ui", help="browse runs and models in the MLflow UI",
-        description="Start the MLflow UI on the tracking store the recipes write to and print "
-                    "its URL. Stop it with Ctrl-C.")
-    ui.add_argument("--tracking-uri", default=None, metavar="URI",
-                    help="the store to show (default: $MLFLOW_TRACKING_URI, else "
-                         "sqlite:///mlflow.db in the current directory)")
-    ui.add_argument("--port", type=_port, default=DEFAULT_PORT,
-                    help=f"port to listen on (default {DEFAULT_PORT})")
-    ui.add_argument("--host", default=DEFAULT_HOST,
-                    help=f"address to listen on (default {DEFAULT_HOST}, this machine only). "
-                         "Any other address, such as 0.0.0.0, exposes the runs, models and "
-                         "their files to the network, without authentication.")
-    ui.set_defaults(func=run_ui)
-
-
 def open_ui_command(tracking_uri: str | None = None) -> str:
     """How to open the MLflow UI on a store, as one would type it here: a
     SQLite store under the current folder is given by its relative path
@@ -172,13 +150,3 @@ def _signal_group(group: int, signum: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (1-65535)")
-    return port

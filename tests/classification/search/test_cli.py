@@ -4,13 +4,13 @@ import argparse
 
 import pytest
 
-from zoo.classification.search.cli import add_tune_command, main
+from zoo.classification.search.cli import add_commands, main
 from zoo.classification.search.options import options_from_args, options_to_argv
 
 
 def parse(argv):
     parser = argparse.ArgumentParser()
-    add_tune_command(parser.add_subparsers(dest="command"))
+    add_commands(parser.add_subparsers(dest="command"))
     return parser.parse_args(["tune", *argv])
 
 

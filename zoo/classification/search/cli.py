@@ -8,7 +8,7 @@
     zoo tune --chief ... / zoo tune --worker 0 ...   # by hand, several machines
     KERASTUNER_TUNER_ID=tuner0 ... zoo tune ...      # the same as --worker 0
 
-`add_tune_command(subparsers)` adds it to the `zoo` command; `python -m
+`add_commands(subparsers)` adds it to the `zoo` command; `python -m
 zoo.classification.search.cli ...` runs it alone (what the launcher
 starts). The recipe recipes/tune_classifier.py takes the same arguments (`add_search_arguments` in
 options.py).
@@ -85,7 +85,7 @@ def _handle(args) -> int:
         return EXIT_USAGE
 
 
-def add_tune_command(subparsers) -> argparse.ArgumentParser:
+def add_commands(subparsers) -> argparse.ArgumentParser:
     """Add `zoo tune` to the `zoo` command's subparsers."""
     parser = subparsers.add_parser(
         "tune", help="search classifier hyperparameters with keras-tuner, tracked in MLflow",
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     """`python -m zoo.classification.search.cli ARGS`: `zoo tune ARGS` without the `zoo` command."""
     parser = argparse.ArgumentParser(prog="zoo tune")
     subparsers = parser.add_subparsers(dest="command")
-    add_tune_command(subparsers)
+    add_commands(subparsers)
     args = parser.parse_args(["tune", *(sys.argv[1:] if argv is None else argv)])
     return args.func(args)
 

@@ -193,9 +193,11 @@ class CycleGAN(keras.Model):
                 values["identity_a"] = self._l1(real_a, g_ba(real_a, training=True))
                 g_loss += (self.lambda_cycle * self.lambda_identity
                            * (values["identity_a"] + values["identity_b"]))
+            # Multiplied by the loss scale under mixed_float16 (else 1).
+            g_scaled = self.g_optimizer.scale_loss(g_loss)
         # The discriminators' variables are not among those updated here:
         # they stay as they are, as the reference's requires_grad=False does.
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
+        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_variables), g_variables)
 
         # The fakes made before the generators' update, as in the reference.
         pooled_a = self.pool_a.query(tf.stop_gradient(fake_a))
@@ -207,8 +209,8 @@ class CycleGAN(keras.Model):
                 real_loss, fake_loss = self.gan_loss.discriminator(
                     network(real, training=True), network(fake, training=True))
                 values[name] = 0.5 * (real_loss + fake_loss)
-            d_loss = values["d_a"] + values["d_b"]
-        self.d_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
+            d_scaled = self.d_optimizer.scale_loss(values["d_a"] + values["d_b"])
+        self.d_optimizer.apply(d_tape.gradient(d_scaled, d_variables), d_variables)
         return self._track(values)
 
     def test_step(self, data):

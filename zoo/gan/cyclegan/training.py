@@ -39,6 +39,7 @@ from zoo.gan.run_setup import (
     run_loop,
 )
 from zoo.gan.sizes import smallest_input
+from zoo.precision import check_mixed_precision
 from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 
@@ -63,7 +64,8 @@ class CycleGANConfig(EpochsConfig):
         augment: the papers' jitter and flip of the training images.
         seed: seeds weights, shuffling, jitter and the pools.
         jit_compile: XLA-compile the train step.
-        mixed_precision: compute in bfloat16 (`"mixed_bfloat16"`) or not.
+        mixed_precision: "off", "float16" (with loss scaling), "bfloat16" or
+            "auto", as zoo.precision says; off by default, as in the papers.
         strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
     """
 
@@ -82,10 +84,11 @@ class CycleGANConfig(EpochsConfig):
     augment: bool = True
     seed: int = DEFAULT_SEED
     jit_compile: bool = False
-    mixed_precision: bool = False
+    mixed_precision: str = "off"
     strategy: str = "default"
 
     def __post_init__(self):
+        self.mixed_precision = check_mixed_precision(self.mixed_precision)
         size = self.image_size
         if (isinstance(size, bool) or not isinstance(size, int) or size % SIZE_MULTIPLE
                 or size < smallest_input()):

@@ -125,14 +125,17 @@ class Pix2Pix(keras.Model):
                         tf.concat([real_a, tf.stop_gradient(fake_b)], axis=-1), training=True)
                     d_real, d_fake = self.gan_loss.discriminator(real_logits, fake_logits)
                     d_loss = 0.5 * (d_real + d_fake)
-                self.d_optimizer.apply(d_tape.gradient(d_loss, d_variables), d_variables)
+                    # Multiplied by the loss scale under mixed_float16 (else 1).
+                    d_scaled = self.d_optimizer.scale_loss(d_loss)
+                self.d_optimizer.apply(d_tape.gradient(d_scaled, d_variables), d_variables)
                 g_gan = self.gan_loss(self.discriminator(
                     tf.concat([real_a, fake_b], axis=-1), training=True), True)
                 values.update(g_gan=g_gan, d_real=d_real, d_fake=d_fake)
             g_l1 = self.l1_loss(real_b, tf.cast(fake_b, real_b.dtype))
             g_loss = self.l1_weight * g_l1 + values.get("g_gan", 0.0)
             values["g_l1"] = g_l1
-        self.g_optimizer.apply(g_tape.gradient(g_loss, g_variables), g_variables)
+            g_scaled = self.g_optimizer.scale_loss(g_loss)
+        self.g_optimizer.apply(g_tape.gradient(g_scaled, g_variables), g_variables)
         names = TRAIN_METRICS if self.discriminator is not None else ("g_l1",)
         return self._track(values, names)
 

@@ -29,6 +29,7 @@ from zoo.gan.run_setup import (
     run_loop,
 )
 from zoo.gan.sizes import smallest_input
+from zoo.precision import check_mixed_precision
 from zoo.seed import DEFAULT_SEED
 from zoo.training.loop import Monitor
 
@@ -56,7 +57,8 @@ class Pix2PixConfig(EpochsConfig):
         augment: the papers' jitter and flip of the training pairs.
         seed: seeds weights, shuffling, jitter and dropout.
         jit_compile: XLA-compile the train step.
-        mixed_precision: compute in bfloat16 (`"mixed_bfloat16"`) or not.
+        mixed_precision: "off", "float16" (with loss scaling), "bfloat16" or
+            "auto", as zoo.precision says; off by default, as in the papers.
         strategy: `"default"`, `"mirrored"` or `"multi_worker"`.
     """
 
@@ -77,10 +79,11 @@ class Pix2PixConfig(EpochsConfig):
     augment: bool = True
     seed: int = DEFAULT_SEED
     jit_compile: bool = False
-    mixed_precision: bool = False
+    mixed_precision: str = "off"
     strategy: str = "default"
 
     def __post_init__(self):
+        self.mixed_precision = check_mixed_precision(self.mixed_precision)
         for option, value, choices in (("gan_loss", self.gan_loss, GAN_LOSSES),
                                        ("norm", self.norm, NORMS),
                                        ("test_mode", self.test_mode, TEST_MODES)):

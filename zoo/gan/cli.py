@@ -55,7 +55,7 @@ def generator_file(model: str, direction: str | None) -> str:
     return model
 
 
-def add_translate_command(subparsers):
+def add_commands(subparsers):
     """Add `translate` to the `zoo` command's subparsers.
 
     Args:

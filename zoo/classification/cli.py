@@ -25,7 +25,7 @@ from zoo.classification.predict import (
 from zoo.classification.prediction_csv import write_csv
 
 
-def add_predict_command(subparsers):
+def add_commands(subparsers):
     """Add `predict` to the `zoo` command's subparsers.
 
     Args:
