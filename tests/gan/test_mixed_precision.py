@@ -63,12 +63,13 @@ def test_a_float16_step_moves_the_generator_as_a_float32_step_does(build):
     updates = {}
     for policy in (None, "mixed_float16"):
         model, generator = build(policy)
-        before = [v.numpy() for v in generator.trainable_variables]
+        variables = generator.trainable_variables
+        before = [v.numpy() for v in variables]
         model.prepare_training(batch)
         logs = model.train_step(batch)
         assert all(np.isfinite(float(value)) for value in logs.values())
         updates[policy] = np.concatenate(
-            [(v.numpy() - start).ravel() for v, start in zip(generator.trainable_variables, before)])
+            [(v.numpy() - start).ravel() for v, start in zip(variables, before)])
     # Neither step overflowed (a skipped step halves the scale).
     assert float(model.g_optimizer.dynamic_scale) == SCALE
     assert float(model.d_optimizer.dynamic_scale) == SCALE
