@@ -78,6 +78,7 @@ def main(argv=None):
     run = RecipeRun(args, EXPERIMENT)
     from zoo import tracking
     from zoo.classification import TrainConfig, dataset_digest, train_classifier
+    from zoo.classification.config import CLASSIFIER_CONFIG_FILE
     from zoo.classification.evaluation import evaluate_classifier
     from zoo.classification.baselines import dataset_baselines, format_baselines, verdict_line
     from zoo.classification import run_record
@@ -115,6 +116,7 @@ def main(argv=None):
 
         tracking.log_dataset("train", args.data, digest.digest, num_examples=digest.count)
         mlflow.log_dict(classes, "class_names.json")
+        mlflow.log_dict(config.classifier.to_dict(), CLASSIFIER_CONFIG_FILE)
 
         # 3. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
         result = train_model(callbacks=[run.epoch_callback()], extra_state=run.extra_state)
@@ -138,6 +140,8 @@ def main(argv=None):
         with atomic_file(model_path) as staging:
             result.model.save(staging)
         atomic_write_text(run.output / "class_names.json", json.dumps(classes))
+        atomic_write_text(run.output / CLASSIFIER_CONFIG_FILE,
+                          json.dumps(config.classifier.to_dict(), indent=2))
 
         # 6. Then the scores, the run's files and the MLflow model. When the
         #    tracking server is away they wait in the spool and are sent with it.

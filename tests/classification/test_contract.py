@@ -9,9 +9,11 @@ import json
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from family_contract import FamilyContract, RecordedRun
+from zoo.classification.config import ClassifierConfig
 
 HERE = Path(__file__).resolve().parent
 CONFIG = dict(backbone="mobilenet_v3_small", image_size=32, weights=None, epochs=3,
@@ -136,7 +138,8 @@ class TestClassifierContract(FamilyContract):
         assert "| majority class" in description and "models:/digits_clf/1" in description
 
         artifacts = {a.path for a in client.list_artifacts(recorded.run_id)}
-        assert {"config.json", "class_names.json", "plots", "evaluation"} <= artifacts
+        assert {"config.json", "class_names.json", "classifier_config.json", "plots",
+                "evaluation"} <= artifacts
         plots = {a.path for a in client.list_artifacts(recorded.run_id, "plots")}
         assert {"plots/learning_curves.png", "plots/confusion_matrix_val.png",
                 "plots/misclassified_val.png"} <= plots
@@ -157,3 +160,9 @@ class TestClassifierContract(FamilyContract):
         saved = Path("runs") / "classify" / "mobilenet_v3_small_digits_32px"
         assert json.loads((saved / "class_names.json").read_text()) == [str(i) for i in range(10)]
         assert (saved / "model.keras").is_file()
+        # The model's part of the config travels with it, and builds it again.
+        classifier = ClassifierConfig.from_dict(
+            json.loads((saved / "classifier_config.json").read_text()))
+        assert (classifier.backbone, classifier.image_size) == ("mobilenet_v3_small", 32)
+        rebuilt = classifier.build(10, weights=None)
+        rebuilt.set_weights(keras.models.load_model(saved / "model.keras").get_weights())

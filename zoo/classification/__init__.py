@@ -5,7 +5,8 @@ Where things live, one job per file:
     classifier.py      create_classifier(), create_backbone(), apply_head(),
                        unfreeze_last_blocks(); cutting a classifier into its
                        feature extractor and head (feature_extractor, head_model)
-    config.py          TrainConfig: every training knob and its default
+    config.py          ClassifierConfig (the model, saved beside it), FitConfig
+                       (how it trains), TrainConfig (both, flat)
     trainer.py         train_classifier(): phase 1 (head), phase 2 (fine-tuning),
                        on the shared TrainingLoop
     feature_cache.py   backbone features computed once, reused across epochs and runs
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first 
         head_model,
         unfreeze_last_blocks,
     )
-    from zoo.classification.config import TrainConfig  # noqa: F401
+    from zoo.classification.config import ClassifierConfig, FitConfig, TrainConfig  # noqa: F401
     from zoo.classification.evaluation import evaluate_classifier  # noqa: F401
     from zoo.classification.feature_cache import (  # noqa: F401
         compute_features,
@@ -68,6 +69,8 @@ _LAZY = {
     "load_model_and_class_names": "zoo.classification.model_io",
     "Prediction": "zoo.classification.predict",
     "predict_paths": "zoo.classification.predict",
+    "ClassifierConfig": "zoo.classification.config",
+    "FitConfig": "zoo.classification.config",
     "TrainConfig": "zoo.classification.config",
     "TrainResult": "zoo.classification.trainer",
     "train_classifier": "zoo.classification.trainer",

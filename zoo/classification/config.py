@@ -1,4 +1,14 @@
-"""The configuration of one training run: every knob, with its default and why."""
+"""The configuration of one classifier run, in two parts, each knob with its default and why.
+
+    ClassifierConfig  what create_classifier builds: the model's part, which
+                      travels with the saved model (`classifier_config.json`
+                      beside it), as a keras-hub model's get_config does
+    FitConfig         how it trains: epochs, rates, phases, augmentation,
+                      stopping, precision and the strategy
+    TrainConfig       both, flat (`TrainConfig(backbone=..., epochs=...)`): what
+                      recipes fill from their command line; `.classifier` and
+                      `.fit` give the parts
+"""
 
 from __future__ import annotations
 
@@ -8,20 +18,71 @@ from dataclasses import dataclass
 from zoo.precision import check_mixed_precision
 from zoo.seed import DEFAULT_SEED
 
-# The heads a classifier can have (TrainConfig.head).
+# The heads a classifier can have (ClassifierConfig.head).
 HEADS = ("linear", "mlp")
+STRATEGIES = ("default", "mirrored", "multi_worker")
+CLASSIFIER_CONFIG_FILE = "classifier_config.json"
+
+
+class _Dict:
+    """to_dict/from_dict for the config dataclasses; from_dict ignores keys
+    it does not know, so a config saved by another version still loads."""
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
 
 
 @dataclass
-class TrainConfig:
-    """What to train and how. Recipes fill it from their command line.
+class ClassifierConfig(_Dict):
+    """What `create_classifier` builds.
 
     Args:
         backbone: a registered backbone name (`zoo list`).
         image_size: input side in pixels; at least the backbone's minimum.
         weights: `"imagenet"`, `None`, or a path to a weights file.
         head: `"linear"` or `"mlp"`; `hidden_units` sizes the mlp's layer.
+        hidden_units: width of the mlp head's hidden layer.
         dropout: dropout before the output layer.
+    """
+
+    backbone: str = "mobilenet_v3_small"
+    image_size: int = 96
+    weights: str | None = "imagenet"
+    head: str = "linear"
+    hidden_units: int = 256
+    dropout: float = 0.2
+
+    def __post_init__(self):
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {', '.join(HEADS)}. "
+                             f"Received: head={self.head!r}")
+
+    def build(self, num_classes: int, *, weights="config"):
+        """`create_classifier` with these arguments.
+
+        Args:
+            num_classes: the number of classes, at least 2.
+            weights: "config" for `self.weights`, else what to load instead
+                (None: random, e.g. before a checkpoint is restored).
+        """
+        from zoo.classification.classifier import create_classifier
+
+        return create_classifier(
+            self.backbone, num_classes, weights=self.weights if weights == "config" else weights,
+            input_shape=self.image_size, head=self.head, hidden_units=self.hidden_units,
+            dropout=self.dropout)
+
+
+@dataclass
+class FitConfig(_Dict):
+    """How a classifier trains.
+
+    Args:
         batch_size: examples per step, in both phases.
         epochs: phase 1 (head only, frozen backbone) epochs at most.
         learning_rate: phase 1 learning rate (Adam).
@@ -49,12 +110,6 @@ class TrainConfig:
         feature_cache: cache phase 1 backbone features (needs augment == 0).
     """
 
-    backbone: str = "mobilenet_v3_small"
-    image_size: int = 96
-    weights: str | None = "imagenet"
-    head: str = "linear"
-    hidden_units: int = 256
-    dropout: float = 0.2
     batch_size: int = 32
     epochs: int = 10
     learning_rate: float = 1e-3
@@ -84,7 +139,7 @@ class TrainConfig:
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1). "
                              f"Received: label_smoothing={self.label_smoothing!r}")
-        if self.strategy not in ("default", "mirrored", "multi_worker"):
+        if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be 'default', 'mirrored' or 'multi_worker'. "
                              f"Received: strategy={self.strategy!r}")
         for name in ("epochs", "fine_tune_epochs", "fine_tune_blocks", "batch_size", "patience",
@@ -104,13 +159,33 @@ class TrainConfig:
     def uses_feature_cache(self) -> bool:
         return self.feature_cache and self.augment == 0.0
 
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+
+# The model's fields come first (dataclass fields follow the bases in reverse).
+@dataclass
+class TrainConfig(FitConfig, ClassifierConfig):
+    """What to train and how: a ClassifierConfig's fields and a FitConfig's,
+    flat. Recipes fill it from their command line."""
+
+    def __post_init__(self):
+        ClassifierConfig.__post_init__(self)
+        FitConfig.__post_init__(self)
+
+    @property
+    def classifier(self) -> ClassifierConfig:
+        """The model's part: what travels with the saved model."""
+        return _part(ClassifierConfig, self)
+
+    @property
+    def fit(self) -> FitConfig:
+        return _part(FitConfig, self)
 
     @classmethod
-    def from_dict(cls, values: dict) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+    def from_parts(cls, classifier: ClassifierConfig, fit: FitConfig) -> "TrainConfig":
+        return cls(**classifier.to_dict(), **fit.to_dict())
+
+
+def _part(cls, config):
+    return cls(**{f.name: getattr(config, f.name) for f in dataclasses.fields(cls)})
 
 
 def train_from_scratch(config: TrainConfig, total_epochs: int | None = None,

@@ -239,15 +239,14 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
         if entry is None:
             hit = False
             if extractor is None:
-                from zoo.classification.classifier import create_classifier, feature_extractor
+                from zoo.classification.classifier import feature_extractor
 
                 if model is None:
                     import keras
 
                     # Random weights are those of this seed, as the key says.
                     keras.utils.set_random_seed(config.seed)
-                    model = create_classifier(config.backbone, 2, weights=config.weights,
-                                              input_shape=config.image_size)
+                    model = config.classifier.build(2)
                 extractor = feature_extractor(model)
             entry = extract_features(extractor, dataset)
             cache.put(key, entry)

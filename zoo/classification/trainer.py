@@ -26,11 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.classification.classifier import (
-    create_classifier,
-    head_model,
-    unfreeze_last_blocks,
-)
+from zoo.classification.classifier import head_model, unfreeze_last_blocks
 from zoo.classification.config import TrainConfig
 from zoo.classification.feature_cache import FeatureCache, compute_features, dataset_digest
 from zoo.training.checkpoint import Checkpointer
@@ -218,12 +214,8 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
         raise ValueError("train_classifier: pass model= or resume=True, not both.")
     if model is None:
         with strategy.scope():
-            model = create_classifier(
-                config.backbone, num_classes,
-                # A resumed run takes every weight from its checkpoint.
-                weights=None if state else config.weights,
-                input_shape=config.image_size, head=config.head,
-                hidden_units=config.hidden_units, dropout=config.dropout)
+            # A resumed run takes every weight from its checkpoint.
+            model = config.classifier.build(num_classes, weights=None if state else "config")
     if not state:
         state = new_state(phase=1, phase1_done=False, phase_boundary=None,
                           extra=extra_state or {}, config=config.to_dict())

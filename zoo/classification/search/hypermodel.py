@@ -121,7 +121,6 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         """The model for one trial: the head alone (cached path) or the classifier."""
-        from zoo.classification.classifier import create_classifier
         from zoo.classification.heads import build_head
         from zoo.classification.trainer import compile_for_training
 
@@ -131,10 +130,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
                                self.num_classes, name=f"head_{config.backbone}")
         else:
             keras.utils.set_random_seed(config.seed)  # as train_classifier would
-            model = create_classifier(
-                config.backbone, self.num_classes, weights=config.weights,
-                input_shape=config.image_size, head=config.head,
-                hidden_units=config.hidden_units, dropout=config.dropout)
+            model = config.classifier.build(self.num_classes)
         compile_for_training(model, config.learning_rate, config)
         return model
 
