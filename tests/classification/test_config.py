@@ -37,12 +37,12 @@ def test_each_part_checks_its_own_fields():
 
 def test_the_model_part_builds_what_create_classifier_builds():
     import keras
-    from zoo.classification import create_classifier
+    from zoo.classification import build_classifier, create_classifier
 
     classifier = ClassifierConfig(backbone="mobilenet_v3_small", image_size=32, weights=None,
                                   head="mlp", hidden_units=8, dropout=0.1)
     keras.utils.set_random_seed(0)
-    built = classifier.build(3)
+    built = build_classifier(classifier, 3)
     keras.utils.set_random_seed(0)
     plain = create_classifier("mobilenet_v3_small", 3, weights=None, input_shape=32,
                               head="mlp", hidden_units=8, dropout=0.1)

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from family_contract import FamilyContract, RecordedRun
+from zoo.classification.classifier import build_classifier
 from zoo.classification.config import ClassifierConfig
 
 HERE = Path(__file__).resolve().parent
@@ -164,5 +165,5 @@ class TestClassifierContract(FamilyContract):
         classifier = ClassifierConfig.from_dict(
             json.loads((saved / "classifier_config.json").read_text()))
         assert (classifier.backbone, classifier.image_size) == ("mobilenet_v3_small", 32)
-        rebuilt = classifier.build(10, weights=None)
+        rebuilt = build_classifier(classifier, 10, weights=None)
         rebuilt.set_weights(keras.models.load_model(saved / "model.keras").get_weights())

@@ -2,7 +2,8 @@
 
 Where things live, one job per file:
 
-    classifier.py      create_classifier(), create_backbone(), apply_head(),
+    classifier.py      create_classifier(), build_classifier() (from a
+                       ClassifierConfig), create_backbone(), apply_head(),
                        unfreeze_last_blocks(); cutting a classifier into its
                        feature extractor and head (feature_extractor, head_model)
     config.py          ClassifierConfig (the model, saved beside it), FitConfig
@@ -33,6 +34,7 @@ from zoo._lazy import lazy_attributes
 if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first use
     from zoo.classification.classifier import (  # noqa: F401
         apply_head,
+        build_classifier,
         create_backbone,
         create_classifier,
         feature_extractor,
@@ -59,6 +61,7 @@ if TYPE_CHECKING:  # what IDEs and type checkers see; _LAZY loads them on first 
 
 _LAZY = {
     "apply_head": "zoo.classification.classifier",
+    "build_classifier": "zoo.classification.classifier",
     "create_backbone": "zoo.classification.classifier",
     "create_classifier": "zoo.classification.classifier",
     "feature_extractor": "zoo.classification.classifier",

@@ -14,7 +14,7 @@ import keras
 from keras import layers
 
 from zoo.backbones import BackboneSpec, backbone_info, layers_by_block
-from zoo.classification.config import HEADS
+from zoo.classification.config import HEADS, ClassifierConfig
 from zoo.preprocessing import apply_preprocessing
 from zoo.weights import fetch_imagenet_weights, load_backbone_weights
 
@@ -151,6 +151,22 @@ def create_classifier(
     x = base(x, training=False)
     outputs = apply_head(x, num_classes, head=head, hidden_units=hidden_units, dropout=dropout)
     return keras.Model(images, outputs, name=name or f"{spec.name}_classifier")
+
+
+def build_classifier(config: ClassifierConfig, num_classes, *, weights="config"):
+    """`create_classifier` with a ClassifierConfig's arguments (a TrainConfig's
+    `.classifier`, or one read back from a saved model's classifier_config.json).
+
+    Args:
+        config: the model's arguments.
+        num_classes: number of classes, at least 2.
+        weights: "config" for `config.weights`, else what to load instead
+            (None: random, e.g. before a checkpoint is restored into it).
+    """
+    return create_classifier(
+        config.backbone, num_classes, weights=config.weights if weights == "config" else weights,
+        input_shape=config.image_size, head=config.head, hidden_units=config.hidden_units,
+        dropout=config.dropout)
 
 
 def apply_head(features, num_classes, *, head="linear", hidden_units=256, dropout=0.2):

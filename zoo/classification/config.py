@@ -1,6 +1,7 @@
 """The configuration of one classifier run, in two parts, each knob with its default and why.
 
-    ClassifierConfig  what create_classifier builds: the model's part, which
+    ClassifierConfig  what create_classifier builds (build_classifier in
+                      classifier.py takes one): the model's part, which
                       travels with the saved model (`classifier_config.json`
                       beside it), as a keras-hub model's get_config does
     FitConfig         how it trains: epochs, rates, phases, augmentation,
@@ -61,21 +62,6 @@ class ClassifierConfig(_Dict):
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {', '.join(HEADS)}. "
                              f"Received: head={self.head!r}")
-
-    def build(self, num_classes: int, *, weights="config"):
-        """`create_classifier` with these arguments.
-
-        Args:
-            num_classes: the number of classes, at least 2.
-            weights: "config" for `self.weights`, else what to load instead
-                (None: random, e.g. before a checkpoint is restored).
-        """
-        from zoo.classification.classifier import create_classifier
-
-        return create_classifier(
-            self.backbone, num_classes, weights=self.weights if weights == "config" else weights,
-            input_shape=self.image_size, head=self.head, hidden_units=self.hidden_units,
-            dropout=self.dropout)
 
 
 @dataclass

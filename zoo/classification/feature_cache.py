@@ -239,14 +239,14 @@ def compute_features(config, train, val, cache: FeatureCache | None = None, *, m
         if entry is None:
             hit = False
             if extractor is None:
-                from zoo.classification.classifier import feature_extractor
+                from zoo.classification.classifier import build_classifier, feature_extractor
 
                 if model is None:
                     import keras
 
                     # Random weights are those of this seed, as the key says.
                     keras.utils.set_random_seed(config.seed)
-                    model = config.classifier.build(2)
+                    model = build_classifier(config.classifier, 2)
                 extractor = feature_extractor(model)
             entry = extract_features(extractor, dataset)
             cache.put(key, entry)

@@ -26,7 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.classification.classifier import head_model, unfreeze_last_blocks
+from zoo.classification.classifier import build_classifier, head_model, unfreeze_last_blocks
 from zoo.classification.config import TrainConfig
 from zoo.classification.feature_cache import FeatureCache, compute_features, dataset_digest
 from zoo.training.checkpoint import Checkpointer
@@ -215,7 +215,8 @@ def _train_classifier(config, train, val, num_classes, *, checkpoint_dir, resume
     if model is None:
         with strategy.scope():
             # A resumed run takes every weight from its checkpoint.
-            model = config.classifier.build(num_classes, weights=None if state else "config")
+            model = build_classifier(config.classifier, num_classes,
+                                     weights=None if state else "config")
     if not state:
         state = new_state(phase=1, phase1_done=False, phase_boundary=None,
                           extra=extra_state or {}, config=config.to_dict())

@@ -121,6 +121,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
 
     def build(self, hp):
         """The model for one trial: the head alone (cached path) or the classifier."""
+        from zoo.classification.classifier import build_classifier
         from zoo.classification.heads import build_head
         from zoo.classification.trainer import compile_for_training
 
@@ -130,7 +131,7 @@ class ClassifierHyperModel(keras_tuner.HyperModel):
                                self.num_classes, name=f"head_{config.backbone}")
         else:
             keras.utils.set_random_seed(config.seed)  # as train_classifier would
-            model = config.classifier.build(self.num_classes)
+            model = build_classifier(config.classifier, self.num_classes)
         compile_for_training(model, config.learning_rate, config)
         return model
 
