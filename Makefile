@@ -56,6 +56,7 @@ bench: $(BASE)
 	$(BIN)/python benchmarks/tuning_memory.py
 	$(BIN)/python benchmarks/precise_bn.py
 	$(BIN)/python benchmarks/gan_step.py
+	$(BIN)/python benchmarks/small_folders.py
 
 # On a machine with an NVIDIA GPU: swap the CPU build of TensorFlow in .venv
 # for the CUDA build of the same version.

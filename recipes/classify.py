@@ -8,7 +8,8 @@ parameters, per-epoch metrics, plots, the model with its signature.
 Needs: zoo's dependencies. The default data (scikit-learn's handwritten
 digits) ships inside scikit-learn, so the recipe runs offline; ImageNet
 weights are used when they are cached or can be downloaded (`--weights auto`),
-otherwise the recipe says so and trains from scratch.
+otherwise the recipe says so and trains zoo's SmallResNet from scratch, at
+32 px, with augmentation (zoo/classification/arguments.py says why).
 
     python recipes/classify.py                       # digits, mobilenet_v3_small
     python recipes/classify.py --data photos/ --backbone resnet50 --image-size 224 \\
@@ -31,8 +32,12 @@ import numpy as np  # noqa: E402
 
 from zoo.arguments import parse_checked  # noqa: E402
 from zoo.classification.arguments import (  # noqa: E402
+    FROM_SCRATCH_DEFAULTS,
+    TRANSFER_DEFAULTS,
     check_classify_arguments,
+    check_filled_arguments,
     classify_config,
+    fill_defaults,
     say_from_scratch,
 )
 from zoo.recipe_run import RecipeRun, add_run_arguments, run_recipe  # noqa: E402
@@ -40,34 +45,44 @@ from zoo.text import slug  # noqa: E402
 
 EXPERIMENT = "classify"
 # Small defaults: the digits run finishes in a few minutes on a 2-core CPU.
-# Plain values, not a TrainConfig: zoo.training imports TensorFlow, and a
-# mistyped argument should be reported before that (head, dropout and seed
-# are TrainConfig's own defaults; the seed is zoo.seed's).
-DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=64, epochs=8,
-                           fine_tune_blocks=2, fine_tune_epochs=4, batch_size=32,
-                           learning_rate=1e-3, head="linear", dropout=0.2)
+# Plain values, not a TrainConfig, checked before TensorFlow loads (head,
+# dropout and seed are TrainConfig's own defaults; the seed is zoo.seed's).
+# Backbone, size, epochs and augmentation depend on whether ImageNet weights
+# can be had: TRANSFER_DEFAULTS and FROM_SCRATCH_DEFAULTS.
+DEFAULTS = SimpleNamespace(fine_tune_blocks=2, batch_size=32, learning_rate=1e-3,
+                           head="linear", dropout=0.2)
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         prog="classify", description="Train an image classifier by transfer learning.")
     add_run_arguments(parser, saves="checkpoints and the saved model")
-    parser.add_argument("--backbone", default=DEFAULTS.backbone, help="a name from `zoo list`")
+    parser.add_argument("--backbone", help="a name from `zoo list` (default: "
+                        f"{TRANSFER_DEFAULTS.backbone} with ImageNet weights, else "
+                        f"{FROM_SCRATCH_DEFAULTS.backbone} from scratch)")
     parser.add_argument("--data", default="digits",
                         help="a folder of class folders, tfds:NAME, or digits/faces")
-    parser.add_argument("--image-size", type=int, default=DEFAULTS.image_size)
+    parser.add_argument("--image-size", type=int,
+                        help=f"default {TRANSFER_DEFAULTS.image_size}, or "
+                             f"{FROM_SCRATCH_DEFAULTS.image_size} for "
+                             f"{FROM_SCRATCH_DEFAULTS.backbone}")
     parser.add_argument("--batch-size", type=int, default=DEFAULTS.batch_size)
-    parser.add_argument("--epochs", type=int, default=DEFAULTS.epochs,
-                        help="phase 1 (head) epochs at most")
+    parser.add_argument("--epochs", type=int,
+                        help=f"phase 1 (head) epochs at most (default {TRANSFER_DEFAULTS.epochs}"
+                             f"; from scratch, phase 1's and 2's are one phase)")
     parser.add_argument("--fine-tune-blocks", type=int, default=DEFAULTS.fine_tune_blocks,
                         help="blocks unfrozen in phase 2; 0 skips it")
-    parser.add_argument("--fine-tune-epochs", type=int, default=DEFAULTS.fine_tune_epochs)
+    parser.add_argument("--fine-tune-epochs", type=int,
+                        help=f"default {TRANSFER_DEFAULTS.fine_tune_epochs}, or "
+                             f"{FROM_SCRATCH_DEFAULTS.fine_tune_epochs} from scratch")
     parser.add_argument("--learning-rate", type=float, default=DEFAULTS.learning_rate)
     parser.add_argument("--head", choices=["linear", "mlp"], default=DEFAULTS.head)
     parser.add_argument("--dropout", type=float, default=DEFAULTS.dropout)
     parser.add_argument("--label-smoothing", type=float, default=0.0)
     parser.add_argument("--class-weight", choices=["balanced"], default=None)
-    parser.add_argument("--augment", type=float, default=0.0, help="strength 0..1")
+    parser.add_argument("--augment", type=float,
+                        help=f"strength 0..1 (default {TRANSFER_DEFAULTS.augment}, or "
+                             f"{FROM_SCRATCH_DEFAULTS.augment} from scratch)")
     parser.add_argument("--weights", default="auto",
                         help="imagenet, none, auto (imagenet when available) or a file path")
     return parse_checked(parser, argv, check_classify_arguments)
@@ -86,17 +101,27 @@ def main(argv=None):
     from zoo.files import atomic_file, atomic_write_text
     from zoo.weights import resolve_weights
 
-    # 1. Data: uint8 images and integer labels, read once. The trainer
+    # 1. The weights: ImageNet's when they can be had. Without them, options
+    #    left out take SmallResNet's defaults, from scratch at 32 px.
+    weights = resolve_weights(args.weights, [args.backbone or TRANSFER_DEFAULTS.backbone],
+                              say_from_scratch)
+    defaults = fill_defaults(args, pretrained=weights is not None)
+    check_filled_arguments(args)
+    if defaults is FROM_SCRATCH_DEFAULTS:
+        print(f"[weights] Defaults for training from scratch: {args.backbone} (zoo's backbone "
+              f"for small images) at {args.image_size} px, augmentation {args.augment}.")
+
+    # 2. Data: uint8 images and integer labels, read once. The trainer
     #    shuffles per epoch with the seed (an exact resume needs that).
     data = load_splits(args.data, args.image_size, args.batch_size, args.seed)
     classes = data.class_names
     digest = dataset_digest(data.train)
     print(f"Data '{args.data}': {digest.count} training images, {len(classes)} classes.")
 
-    # 2. The configuration, or the one --resume finds beside its checkpoints.
+    # 3. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{args.backbone}_{slug(args.data)}_{args.image_size}px")
-    config = (TrainConfig.from_dict(previous["config"]) if previous else classify_config(
-        args, resolve_weights(args.weights, [args.backbone], say_from_scratch)))
+    config = (TrainConfig.from_dict(previous["config"]) if previous
+              else classify_config(args, weights))
 
     def train_model(**tracked):
         return train_classifier(config, data.train, data.val, len(classes),
@@ -118,10 +143,10 @@ def main(argv=None):
         mlflow.log_dict(classes, "class_names.json")
         mlflow.log_dict(config.classifier.to_dict(), CLASSIFIER_CONFIG_FILE)
 
-        # 3. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
+        # 4. Train: phase 1 (head on cached features), phase 2 (fine-tuning).
         result = train_model(callbacks=[run.epoch_callback()], extra_state=run.extra_state)
 
-        # 4. Evaluate the restored best weights, beside two baselines fitted on
+        # 5. Evaluate the restored best weights, beside two baselines fitted on
         #    the training split: the majority class, and a logistic regression
         #    on 8x8 pixels. A model that loses to the majority class is flagged.
         evaluated = {"val": data.val, "test": data.test}
@@ -134,7 +159,7 @@ def main(argv=None):
         print("\n" + format_baselines(scored[split].accuracy, baselines[split], classes,
                                       "validation" if split == "val" else split))
 
-        # 5. The model: a .keras file that loads without zoo, written before
+        # 6. The model: a .keras file that loads without zoo, written before
         #    anything is sent to MLflow, so that no tracking failure loses it.
         model_path = run.output / "model.keras"
         with atomic_file(model_path) as staging:
@@ -143,7 +168,7 @@ def main(argv=None):
         atomic_write_text(run.output / CLASSIFIER_CONFIG_FILE,
                           json.dumps(config.classifier.to_dict(), indent=2))
 
-        # 6. Then the scores, the run's files and the MLflow model. When the
+        # 7. Then the scores, the run's files and the MLflow model. When the
         #    tracking server is away they wait in the spool and are sent with it.
         for name, evaluation in scored.items():
             run.log_metrics(run_record.headline_metrics(evaluation, name, baselines[name]))
@@ -163,7 +188,7 @@ def main(argv=None):
                    f"weights: {run_record.weights_text(config.weights)}"],
             model_lines=lines))
 
-    # 7. What a person wants to know at the end.
+    # 8. What a person wants to know at the end.
     print("\n" + verdict_line(scored[split], baselines[split], split))
     run.print_end({"Model": str(model_path)}, model_path)
     return result

@@ -70,8 +70,7 @@ def parse_args(argv=None):
     add_run_arguments(parser, saves="checkpoints, samples and the saved generators",
                       registers="the generators as NAME-AtoB and NAME-BtoA",
                       champion_when="the held-out PSNR against the true mapping beats the "
-                                    "current champion's and identity's",
-                      mixed_precision="off")
+                                    "current champion's and identity's")
     return parse_checked(parser, argv, check_cyclegan_arguments)
 
 
@@ -84,6 +83,7 @@ def main(argv=None):
     from zoo.gan.cyclegan import GENERATOR_FILES, scoring
     from zoo.gan.cyclegan.resnet import with_image_size
     from zoo.gan.cyclegan.training import CycleGANConfig, train_cyclegan, validation_batches
+    from zoo.gan.run_setup import precision_line
     from zoo.gan.cyclegan.upper_bound import train_paired_generator
     from zoo.gan.distribution import extractor_for
     from zoo.gan.inference import float_translator, save_generator, served_translator, uint8_model
@@ -105,6 +105,7 @@ def main(argv=None):
     # 2. The configuration, or the one --resume finds beside its checkpoints.
     previous = run.open_output(f"{slug(args.data)}_{args.image_size}px")
     config = CycleGANConfig(**previous["config"]) if previous else cyclegan_config(args)
+    print(precision_line(config))
 
     def train(**tracked):
         return train_cyclegan(config, data.train_a, data.train_b, test,

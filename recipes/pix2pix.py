@@ -69,8 +69,7 @@ def parse_args(argv=None):
                         help="also train the L1-only U-Net with the same budget, to compare")
     add_run_arguments(parser, saves="checkpoints, samples and the saved generator",
                       registers="the generator as NAME",
-                      champion_when="its test PSNR beats the current champion's",
-                      mixed_precision="off")
+                      champion_when="its test PSNR beats the current champion's")
     return parse_checked(parser, argv, check_pix2pix_arguments)
 
 
@@ -85,6 +84,7 @@ def main(argv=None):
     from zoo.gan.inference import (float_translator, save_generator, served_translator,
                                    uint8_model, with_image_statistics)
     from zoo.gan.pix2pix.training import Pix2PixConfig, train_pix2pix
+    from zoo.gan.run_setup import precision_line
     from zoo.gan.results_page import paired_rows, write_results_page
 
     # 1. Data: (A, B) uint8 pairs in a fixed order; training shuffles and
@@ -101,6 +101,7 @@ def main(argv=None):
     direction = "" if args.direction == "AtoB" else "_BtoA"
     previous = run.open_output(f"{slug(args.data)}{direction}_{args.image_size}px")
     config = Pix2PixConfig(**previous["config"]) if previous else pix2pix_config(args)
+    print(precision_line(config))
     # Each model resumes from its own checkpoints (the baseline's sit apart).
     configs = {"pix2pix": (config, run.checkpoint_dir, run.resuming)}
     if args.baseline == "l1":

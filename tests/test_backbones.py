@@ -7,12 +7,14 @@ import numpy as np
 import pytest
 
 import zoo
-from zoo.backbones import BACKBONES
+from zoo.backbones import BACKBONES, ZOO_FAMILY
 from zoo.preprocessing import apply_preprocessing, reference_preprocess
 
 ALL = list(BACKBONES)
 # One backbone per keras.applications family: each family has its own preprocessing.
 ONE_PER_FAMILY = list({spec.family: name for name, spec in reversed(BACKBONES.items())}.values())
+# The keras.applications ones, whose preprocess_input is the reference.
+KERAS_FAMILIES = [name for name in ONE_PER_FAMILY if BACKBONES[name].family != ZOO_FAMILY]
 # Every backbone builds in the whole suite; the quick one builds one per
 # family, less inception_resnet_v2, which the features test builds anyway.
 EVERY_BACKBONE = [name if name in ONE_PER_FAMILY and name != "inception_resnet_v2"
@@ -56,6 +58,11 @@ def test_unknown_backbone_suggests_close_names():
 
 def test_weights_records_name_files_and_hashes():
     for spec in BACKBONES.values():
+        if spec.family == ZOO_FAMILY:  # zoo's own backbone trains from scratch
+            assert spec.weights is None and spec.weights_notop is None
+            assert not spec.has_imagenet_weights
+            continue
+        assert spec.has_imagenet_weights
         for record in (spec.weights, spec.weights_notop):
             assert record.origin.endswith("/" + record.file_name)
             assert re.fullmatch(r"[0-9a-f]{32}|[0-9a-f]{64}", record.file_hash)
@@ -88,7 +95,7 @@ def test_backbone_builds_at_minimum_size_and_matches_its_record(name):
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("name", ONE_PER_FAMILY)
+@pytest.mark.parametrize("name", KERAS_FAMILIES)
 def test_preprocessing_equals_keras_preprocess_input(name):
     spec = zoo.backbone_info(name)
     images = np.random.default_rng(1).integers(0, 256, (3, 8, 8, 3)).astype("float32")
@@ -99,7 +106,7 @@ def test_preprocessing_equals_keras_preprocess_input(name):
 
 
 @pytest.mark.numerics
-@pytest.mark.parametrize("name", ONE_PER_FAMILY)
+@pytest.mark.parametrize("name", KERAS_FAMILIES)
 def test_classifier_features_equal_the_plain_keras_way(name):
     """zoo(raw pixels) == keras backbone(preprocess_input(raw pixels))."""
     spec = zoo.backbone_info(name)
@@ -114,3 +121,30 @@ def test_classifier_features_equal_the_plain_keras_way(name):
                              verbose=0)
     scale = max(1.0, float(np.abs(plain).max()))
     np.testing.assert_allclose(ours, plain, rtol=1e-4, atol=1e-4 * scale)
+
+
+@pytest.mark.numerics
+def test_small_resnet_features_equal_its_builder_on_pixels_scaled_to_minus_one_one():
+    """zoo's own backbone: the classifier's features are SmallResNet's on x / 127.5 - 1."""
+    from zoo.small_resnet import SmallResNet
+
+    model = zoo.create_classifier("small_resnet", 4, weights=None, input_shape=16, dropout=0.0)
+    features = keras.Model(model.inputs, model.get_layer("predictions").input)
+    plain = SmallResNet(input_shape=(16, 16, 3))
+    plain.set_weights(zoo.get_backbone(model).get_weights())
+    images = np.random.default_rng(3).integers(0, 256, (2, 16, 16, 3), dtype=np.uint8)
+    expected = plain.predict(images.astype("float32") / 127.5 - 1.0, verbose=0)
+    np.testing.assert_allclose(features.predict(images, verbose=0), expected, rtol=1e-4,
+                               atol=1e-4 * max(1.0, float(np.abs(expected).max())))
+
+
+def test_small_resnet_has_no_imagenet_weights_and_says_what_to_do():
+    from zoo.errors import WeightsUnavailableError
+    from zoo.weights import fetch_imagenet_weights, resolve_weights
+
+    with pytest.raises(WeightsUnavailableError, match="zoo's own .* --weights none"):
+        fetch_imagenet_weights("small_resnet")
+    said = []
+    assert resolve_weights("auto", ["small_resnet"], said.append) is None and said
+    with pytest.raises(WeightsUnavailableError, match="has no ImageNet weights"):
+        zoo.create_classifier("small_resnet", 3, weights="imagenet")

@@ -1,4 +1,6 @@
-"""The backbone registry: one record of facts per pretrained Keras Application.
+"""The backbone registry: one record of facts per pretrained Keras Application,
+and one for zoo's own SmallResNet (zoo/small_resnet.py: no ImageNet weights,
+for training from scratch on small images).
 
 Each record says how to build the backbone (its `keras.applications`
 constructor), how its ImageNet weights expect images to be preprocessed, the
@@ -20,6 +22,8 @@ from dataclasses import dataclass, field
 from zoo.errors import UnknownBackboneError
 
 KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
+# The family of zoo's own backbones (not a keras.applications submodule).
+ZOO_FAMILY = "zoo"
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ class BackboneSpec:
         name: zoo's snake_case name, e.g. `"resnet50"`.
         family: the `keras.applications` submodule, e.g. `"resnet"`; its
             `preprocess_input` is the reference for `preprocessing`.
-        constructor: the `keras.applications` function, e.g. `"ResNet50"`.
+        constructor: the `keras.applications` function, e.g. `"ResNet50"`;
+            for family "zoo", the function in zoo/small_resnet.py.
         preprocessing: how pixels in 0..255 are mapped before the backbone:
             `"caffe"` (RGB to BGR, minus the ImageNet mean), `"tf"` (to
             -1..1), `"torch"` (to 0..1, then ImageNet mean and std), or
@@ -61,7 +66,8 @@ class BackboneSpec:
         min_size: the smallest input side Keras accepts.
         feature_dim: width of the globally pooled features.
         params: parameter count without the top, pooled.
-        weights: the ImageNet weights files, with and without the top.
+        weights: the ImageNet weights files, with and without the top; None
+            for zoo's own backbone, which has none.
         blocks: the stages, first to last.
     """
 
@@ -73,13 +79,29 @@ class BackboneSpec:
     min_size: int
     feature_dim: int
     params: int
-    weights: WeightsFile
-    weights_notop: WeightsFile
+    weights: WeightsFile | None
+    weights_notop: WeightsFile | None
     blocks: tuple[Block, ...] = field(repr=False)
 
     @property
+    def has_imagenet_weights(self) -> bool:
+        return self.weights_notop is not None
+
+    @property
+    def constructor_path(self) -> str:
+        """Where the constructor lives, e.g. "keras.applications.ResNet50"."""
+        if self.family == ZOO_FAMILY:
+            return f"zoo.small_resnet.{self.constructor}"
+        return f"keras.applications.{self.constructor}"
+
+    @property
     def keras_constructor(self):
-        """The `keras.applications` function that builds this backbone."""
+        """The function that builds this backbone (`keras.applications`' own,
+        or zoo's for family "zoo")."""
+        if self.family == ZOO_FAMILY:
+            from zoo import small_resnet
+
+            return getattr(small_resnet, self.constructor)
         import keras
 
         return getattr(keras.applications, self.constructor)
@@ -108,24 +130,23 @@ class BackboneSpec:
         return {
             "name": self.name,
             "family": self.family,
-            "constructor": f"keras.applications.{self.constructor}",
+            "constructor": self.constructor_path,
             "preprocessing": self.preprocessing,
             "default_size": self.default_size,
             "min_size": self.min_size,
             "feature_dim": self.feature_dim,
             "params": self.params,
-            "weights": {
-                "file_name": self.weights.file_name,
-                "file_hash": self.weights.file_hash,
-                "origin": self.weights.origin,
-            },
-            "weights_notop": {
-                "file_name": self.weights_notop.file_name,
-                "file_hash": self.weights_notop.file_hash,
-                "origin": self.weights_notop.origin,
-            },
+            "weights": _weights_dict(self.weights),
+            "weights_notop": _weights_dict(self.weights_notop),
             "blocks": [{"name": b.name, "last_layer": b.last_layer} for b in self.blocks],
         }
+
+
+def _weights_dict(record: WeightsFile | None) -> dict | None:
+    if record is None:
+        return None
+    return {"file_name": record.file_name, "file_hash": record.file_hash,
+            "origin": record.origin}
 
 
 def _weights(folder, top_file, top_hash, notop_file, notop_hash):
@@ -331,6 +352,11 @@ _SPECS = [
                   ("conv4", "pool4_pool"), ("conv5", "relu")),
           **_classic_weights("densenet", "densenet121", "9d60b8095a5708f2dcce2bca79d332c7",
                              "30ee3e1110167f948a6b9946edeeb738")),
+    # zoo's own: small images from scratch (the default when no weights can be had).
+    _spec("small_resnet", ZOO_FAMILY, "SmallResNet", "tf", 32, 8, 128, 697_568,
+          _blocks(("stem", "stem_relu"), ("stage1", "stage1_block2_out"),
+                  ("stage2", "stage2_block2_out"), ("stage3", "stage3_block2_out")),
+          weights=None, weights_notop=None),
 ]
 
 BACKBONES: dict[str, BackboneSpec] = {spec.name: spec for spec in _SPECS}

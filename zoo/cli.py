@@ -26,7 +26,7 @@ import json
 import sys
 
 import zoo
-from zoo.backbones import BACKBONES, backbone_info, list_backbones
+from zoo.backbones import BACKBONES, ZOO_FAMILY, backbone_info, list_backbones
 from zoo.errors import ZooError
 from zoo.quiet import quiet_tensorflow
 from zoo.text import format_table
@@ -67,17 +67,21 @@ def _cmd_info(args) -> int:
         kind: {"path": str(status.path), "present": status.present, "valid": status.valid}
         for kind, status in (("notop", imagenet_weights_status(spec.name, False)),
                              ("top", imagenet_weights_status(spec.name, True)))
-    }
+    } if spec.has_imagenet_weights else None
     if args.json:
         print(json.dumps(record, indent=2))
         return 0
-    print(f"{spec.name}  (keras.applications.{spec.constructor})")
-    print(f"  preprocessing   {spec.preprocessing}  "
-          f"(keras.applications.{spec.family}.preprocess_input)")
+    print(f"{spec.name}  ({spec.constructor_path})")
+    reference = ("" if spec.family == ZOO_FAMILY
+                 else f"  (keras.applications.{spec.family}.preprocess_input)")
+    print(f"  preprocessing   {spec.preprocessing}{reference}")
     print(f"  input size      default {spec.default_size}, minimum {spec.min_size}")
     print(f"  features        {spec.feature_dim} (globally pooled)")
     print(f"  parameters      {spec.params:,} without top")
     print(f"  blocks          {len(spec.blocks)}: {', '.join(spec.block_names)}")
+    if not spec.has_imagenet_weights:
+        print("  weights         none: zoo's own backbone, trained from scratch")
+        return 0
     for kind, label in (("notop", "weights (notop)"), ("top", "weights (top)")):
         entry = record["cache"][kind]
         state = "valid" if entry["valid"] else ("corrupt" if entry["present"] else "missing")

@@ -40,6 +40,12 @@ def keras_cache_dir() -> Path:
 
 
 def _file_record(spec: BackboneSpec, include_top: bool) -> WeightsFile:
+    if not spec.has_imagenet_weights:
+        raise WeightsUnavailableError(
+            f"Backbone '{spec.name}' is zoo's own ({spec.constructor_path}) and has no "
+            f"ImageNet weights: it trains from scratch. Pass weights=None (CLI: --weights "
+            f"none; --weights auto does so by itself), or pick a Keras Application from "
+            f"`zoo list` for transfer learning.")
     return spec.weights if include_top else spec.weights_notop
 
 
@@ -295,5 +301,5 @@ def _mismatch(spec: BackboneSpec, path: Path, detail: str) -> WeightsError:
     return WeightsError(
         f"Weights file {path} does not fit backbone '{spec.name}': {detail}. "
         f"Was it saved from another backbone? Use a file saved from "
-        f"keras.applications.{spec.constructor} (with or without top)."
+        f"{spec.constructor_path} (with or without top)."
     )

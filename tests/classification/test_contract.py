@@ -44,7 +44,7 @@ class TestClassifierContract(FamilyContract):
     kill_points = ((1, 1), (4, 1))
     bad_arguments = (
         (["--backbone", "resnet5"], "--backbone"),
-        (["--image-size", "16"], "--image-size"),
+        (["--image-size", "4"], "--image-size"),  # below every default backbone's minimum
         (["--backbone", "inception_v3", "--image-size", "64"], "--image-size"),
         (["--data", "no/such/folder"], "--data"),
         (["--weights", "missing.weights.h5"], "--weights"),

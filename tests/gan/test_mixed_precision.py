@@ -88,7 +88,7 @@ def test_the_settings_name_the_same_policies_in_every_family():
     gpu = bool(tf.config.list_physical_devices("GPU"))
     assert precision_policy("auto") == ("mixed_float16" if gpu else None)
     for config in (Pix2PixConfig(image_size=SIZE), CycleGANConfig(image_size=SIZE)):
-        assert config.mixed_precision == "off"  # as the papers trained
+        assert config.mixed_precision == "auto"
     assert Pix2PixConfig(image_size=SIZE, mixed_precision=True).mixed_precision == "float16"
     with pytest.raises(ValueError, match="mixed_precision must be one of auto, off, float16"):
         CycleGANConfig(image_size=SIZE, mixed_precision="fp16")
@@ -118,3 +118,42 @@ def test_a_gan_run_computes_in_the_dtype_its_config_names(setting, compute, scal
     convolutions = [layer for layer in model.generator_ab.layers
                     if isinstance(layer, keras.layers.Conv2D)]
     assert {(c.compute_dtype, c.variable_dtype) for c in convolutions} == {(compute, "float32")}
+
+
+def test_auto_computes_in_bfloat16_only_where_it_was_measured_faster(monkeypatch):
+    from zoo.gan.run_setup import precision_line
+    from zoo.training import distribute
+
+    monkeypatch.setattr(distribute.tf.config, "list_physical_devices", lambda kind: [])
+    monkeypatch.setattr(distribute, "cpu_computes_bfloat16", lambda: True)
+    monkeypatch.setattr(distribute, "onednn_enabled", lambda: True)
+    large, small = Pix2PixConfig(image_size=128, ngf=64), Pix2PixConfig(image_size=64, ngf=64)
+    assert large.bfloat16_wins_on_cpu() and not small.bfloat16_wins_on_cpu()
+    assert CycleGANConfig(image_size=64, ngf=64).bfloat16_wins_on_cpu()
+    assert not CycleGANConfig(image_size=64, ngf=16).bfloat16_wins_on_cpu()  # the recipe's
+    assert precision_line(large) == ("Compute: mixed_bfloat16 (auto: this CPU has AMX-BF16 "
+                                     "and oneDNN is on).")
+    assert precision_line(small).startswith("Compute: float32 (auto: no GPU, and these "
+                                            "networks are too small")
+    assert precision_line(Pix2PixConfig(image_size=64, mixed_precision="bfloat16")) == \
+        "Compute: mixed_bfloat16 (as asked)."
+    # The classifier's "auto" never picks bfloat16 on a CPU (MobileNetV3 is slower in it).
+    assert precision_policy("auto") is None
+
+    monkeypatch.setattr(distribute, "onednn_enabled", lambda: False)
+    assert "oneDNN is off" in precision_line(large)
+    monkeypatch.setattr(distribute, "cpu_computes_bfloat16", lambda: False)
+    assert "no AMX-BF16" in precision_line(large)
+    monkeypatch.setattr(distribute.tf.config, "list_physical_devices", lambda kind: ["gpu"])
+    assert precision_line(small) == "Compute: mixed_float16 (auto: a GPU is present)."
+
+
+def test_cpu_flags_come_from_cpuinfo(tmp_path):
+    from zoo.precision import cpu_computes_bfloat16, cpu_flags
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor : 0\nflags\t\t: fpu avx2 amx_bf16 amx_tile\n")
+    assert {"avx2", "amx_bf16"} <= cpu_flags(cpuinfo)
+    assert cpu_computes_bfloat16(cpu_flags(cpuinfo))
+    assert not cpu_computes_bfloat16({"avx2", "avx512_bf16"})
+    assert cpu_flags(tmp_path / "missing") == set()

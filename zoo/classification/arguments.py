@@ -1,13 +1,64 @@
 """What the classify recipe's options must be, checked before TensorFlow
-loads, and the configuration they make."""
+loads, and the configuration they make.
+
+Options left out take one of two sets of defaults. With ImageNet weights,
+transfer learning on MobileNetV3-small at 64 px. Without them, and without a
+`--backbone`, zoo's SmallResNet from scratch at 32 px, with augmentation and
+up to 60 epochs: on small folders the upsampled MobileNetV3 lost to a
+logistic regression on pixels (0.815 against 0.900), and SmallResNet beats it
+(the README's table).
+"""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from zoo.arguments import check_backbones, check_classification_source, check_number, check_weights
 from zoo.backbones import backbone_info
+from zoo.errors import ArgumentError
+
+TRANSFER_DEFAULTS = SimpleNamespace(backbone="mobilenet_v3_small", image_size=64, epochs=8,
+                                    fine_tune_epochs=4, augment=0.0)
+# Epochs are phase 1's and phase 2's; from scratch they are one phase of 60,
+# which early stopping may end after 30.
+FROM_SCRATCH_DEFAULTS = SimpleNamespace(backbone="small_resnet", image_size=32, epochs=30,
+                                        fine_tune_epochs=30, augment=0.5)
+DEFAULTED = tuple(vars(TRANSFER_DEFAULTS))
+
+
+def fill_defaults(args, pretrained: bool) -> SimpleNamespace:
+    """Set the options left out (None) from the defaults that apply: transfer
+    learning when `pretrained`, or when a `--backbone` was chosen; else
+    SmallResNet from scratch. Returns the defaults used."""
+    scratch = not pretrained and args.backbone is None
+    defaults = FROM_SCRATCH_DEFAULTS if scratch else TRANSFER_DEFAULTS
+    for name in DEFAULTED:
+        if getattr(args, name) is None:
+            setattr(args, name, getattr(defaults, name))
+    return defaults
 
 
 def check_classify_arguments(args) -> None:
+    """Check the options before TensorFlow loads. Options left out are checked
+    as the defaults they may become; which set applies is known only once the
+    weights are resolved, so the options pass here when they suit either,
+    and `check_filled_arguments` checks them again once they are filled."""
+    sets = (TRANSFER_DEFAULTS, FROM_SCRATCH_DEFAULTS) if args.backbone is None else (
+        TRANSFER_DEFAULTS,)
+    errors = []
+    for defaults in sets:
+        try:
+            check_filled_arguments(SimpleNamespace(**{**vars(args), **{
+                name: getattr(defaults, name) for name in DEFAULTED
+                if getattr(args, name) is None}}))
+        except ArgumentError as error:
+            errors.append(error)
+    if len(errors) == len(sets):
+        raise errors[0]
+
+
+def check_filled_arguments(args) -> None:
+    """Check options that all have values (after `fill_defaults`)."""
     check_backbones("--backbone", args.backbone, args.image_size)
     check_classification_source("--data", args.data)
     check_weights("--weights", args.weights)

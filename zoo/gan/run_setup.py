@@ -10,7 +10,13 @@ import keras
 
 from zoo.gan.schedule import ConstantThenLinearDecay
 from zoo.training.checkpoint import Checkpointer
-from zoo.training.distribute import dtype_policy, loss_scaled, make_strategy, precision_policy
+from zoo.training.distribute import (
+    auto_precision,
+    dtype_policy,
+    loss_scaled,
+    make_strategy,
+    precision_policy,
+)
 from zoo.training.loop import TrainingLoop, new_state
 
 
@@ -35,6 +41,19 @@ def papers_adam(config, steps_per_epoch: int) -> keras.optimizers.Adam:
     return loss_scaled(keras.optimizers.Adam(rate, beta_1=config.beta_1))
 
 
+def precision_line(config) -> str:
+    """What a run computes in and why, for a recipe to print: e.g. "Compute:
+    float32 (auto: no GPU, and this CPU has no AMX-BF16)"."""
+    setting = config.mixed_precision
+    reason = "as asked"
+    if setting == "auto":
+        setting, reason = auto_precision(bfloat16_on_cpu=config.bfloat16_wins_on_cpu(),
+                                         why_not="these networks are too small to gain "
+                                                 "from bfloat16 on a CPU")
+        reason = f"auto: {reason}"
+    return f"Compute: {precision_policy(setting) or 'float32'} ({reason})."
+
+
 def build_model(config, strategy, make_epochs, build):
     """Seed, then `make_epochs()` and `build(steps_per_epoch)` in `strategy`'s
     scope, under the dtype policy `config.mixed_precision` names (set back
@@ -45,7 +64,8 @@ def build_model(config, strategy, make_epochs, build):
     """
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
-    with dtype_policy(precision_policy(config.mixed_precision)):
+    with dtype_policy(precision_policy(config.mixed_precision,
+                                       bfloat16_on_cpu=config.bfloat16_wins_on_cpu())):
         epochs = make_epochs()
         with strategy.scope():
             model = build(epochs.steps_per_epoch)

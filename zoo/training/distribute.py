@@ -13,7 +13,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
-from zoo.precision import check_mixed_precision
+from zoo.precision import check_mixed_precision, cpu_computes_bfloat16
 
 
 def make_strategy(name: str, devices=None):
@@ -27,11 +27,48 @@ def make_strategy(name: str, devices=None):
     return tf.distribute.get_strategy()
 
 
-def precision_policy(setting) -> str | None:
-    """The Keras dtype policy a `mixed_precision` setting names (None: float32)."""
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs oneDNN's kernels in this process (its default on
+    Intel CPUs with AVX512_VNNI, AVX512_BF16 or AMX; TF_ENABLE_ONEDNN_OPTS sets it)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+def auto_precision(*, bfloat16_on_cpu: bool = False,
+                   why_not: str = "this model is not faster in bfloat16 on CPUs"
+                   ) -> tuple[str, str]:
+    """What `mixed_precision="auto"` picks on this machine, and why.
+
+    Args:
+        bfloat16_on_cpu: the model was measured faster in bfloat16 on CPUs
+            with AMX (zoo.precision says which families are).
+        why_not: the reason given when `bfloat16_on_cpu` is False.
+
+    Returns:
+        (setting, reason): e.g. ("bfloat16", "this CPU has AMX-BF16 and oneDNN is on").
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return "float16", "a GPU is present"
+    if not bfloat16_on_cpu:
+        return "off", f"no GPU, and {why_not}"
+    if not cpu_computes_bfloat16():
+        return "off", "no GPU, and this CPU has no AMX-BF16"
+    if not onednn_enabled():
+        return "off", "this CPU has AMX-BF16, but oneDNN is off (TF_ENABLE_ONEDNN_OPTS=0)"
+    return "bfloat16", "this CPU has AMX-BF16 and oneDNN is on"
+
+
+def precision_policy(setting, *, bfloat16_on_cpu: bool = False) -> str | None:
+    """The Keras dtype policy a `mixed_precision` setting names (None: float32).
+
+    Args:
+        setting: one of zoo.precision.MIXED_PRECISION, or True/False.
+        bfloat16_on_cpu: what "auto" weighs (see auto_precision).
+    """
     setting = check_mixed_precision(setting)
     if setting == "auto":
-        setting = "float16" if tf.config.list_physical_devices("GPU") else "off"
+        setting, _ = auto_precision(bfloat16_on_cpu=bfloat16_on_cpu)
     return {"off": None, "float16": "mixed_float16", "bfloat16": "mixed_bfloat16"}[setting]
 
 
