@@ -13,7 +13,15 @@ the layout `zoo run classify --data FOLDER` reads, and returns FOLDER:
     glyphs    10 classes x 30 + 30, 32 px: the letters A-J in Pillow's
               default font at random sizes and places, ink and paper colours
 
-    python benchmarks/folders.py OUT    # writes OUT/textures, OUT/shapes, OUT/glyphs
+Paired folders for Pix2Pix, FOLDER/{train,test}/{A,B}/*.png, 64 px crops of
+photos no embedded set uses (scikit-image's brick, grass, gravel, camera,
+coins, moon, page, text, hubble_deep_field and retina; training crops from
+each photo's left half, test crops from its right half):
+
+    deblur    A: B blurred (Gaussian, radius 1.5); 200 training + 50 test pairs
+    denoise   A: B with Gaussian noise (sigma 25 of 255); the same crops
+
+    python benchmarks/folders.py OUT    # writes every folder above into OUT
 """
 
 from __future__ import annotations
@@ -23,11 +31,14 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 SIZE = 32
 TEXTURE_PHOTOS = ("brick", "grass", "gravel", "camera", "coins", "moon", "page", "text",
                   "coffee", "rocket")
+PAIR_PHOTOS = ("brick", "grass", "gravel", "camera", "coins", "moon", "page", "text",
+               "hubble_deep_field", "retina")
+PAIR_SIZE = 64
 SHAPES = ("circle", "square", "triangle", "cross", "ring", "bar")
 GLYPHS = "ABCDEFGHIJ"
 
@@ -136,14 +147,58 @@ def glyphs(out: Path, per_split: int = 30, seed: int = 0) -> Path:
     return folder
 
 
+def _photo_crops(split: str, count: int, rng) -> list[np.ndarray]:
+    """`count` PAIR_SIZE crops spread over PAIR_PHOTOS, from the left halves
+    for "train" and the right halves for "test"."""
+    from skimage import data
+
+    crops = []
+    for index in range(count):
+        photo = _rgb(getattr(data, PAIR_PHOTOS[index % len(PAIR_PHOTOS)])())
+        height, width = photo.shape[:2]
+        low, high = (0, width // 2) if split == "train" else (width // 2, width)
+        top = int(rng.integers(0, height - PAIR_SIZE))
+        left = int(rng.integers(low, high - PAIR_SIZE))
+        crops.append(photo[top:top + PAIR_SIZE, left:left + PAIR_SIZE])
+    return crops
+
+
+def _pairs(out: Path, name: str, degrade, counts=(("train", 200), ("test", 50)),
+           seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    folder = out / name
+    for split, count in counts:
+        targets = _photo_crops(split, count, rng)
+        _save(folder, split, "B", targets)
+        _save(folder, split, "A", [degrade(image, rng) for image in targets])
+    return folder
+
+
+def deblur(out: Path) -> Path:
+    """Blurred crops (A) to sharp ones (B)."""
+    def blur(image, rng):
+        return np.asarray(Image.fromarray(image).filter(ImageFilter.GaussianBlur(1.5)))
+
+    return _pairs(out, "deblur", blur)
+
+
+def denoise(out: Path) -> Path:
+    """Noisy crops (A) to clean ones (B)."""
+    def noisy(image, rng):
+        return np.clip(image + rng.normal(0, 25, image.shape), 0, 255).astype(np.uint8)
+
+    return _pairs(out, "denoise", noisy)
+
+
 MAKERS = {"textures": textures, "shapes": shapes, "glyphs": glyphs}
+PAIRED_MAKERS = {"deblur": deblur, "denoise": denoise}
 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("out", type=Path, help="where the folders go")
     args = parser.parse_args(argv)
-    for name, make in MAKERS.items():
+    for name, make in {**MAKERS, **PAIRED_MAKERS}.items():
         print(f"{name}: {make(args.out)}")
 
 

@@ -65,6 +65,7 @@ from zoo.gan.cyclegan.training import CycleGANConfig, build_cyclegan  # noqa: E4
 from zoo.gan.pix2pix.model import TRAIN_METRICS  # noqa: E402
 from zoo.gan.pix2pix.training import Pix2PixConfig, build_pix2pix  # noqa: E402
 from zoo.precision import cpu_computes_bfloat16  # noqa: E402
+from zoo.seed import DEFAULT_SEED  # noqa: E402
 from zoo.training.distribute import (  # noqa: E402
     auto_precision,
     dtype_policy,
@@ -76,7 +77,7 @@ from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 # name -> (jit_compile, mixed_precision), on both sides
 SETTINGS = {"fp32": (False, "off"), "jit": (True, "off"), "bf16": (False, "bfloat16"),
             "jit+bf16": (True, "bfloat16")}
-SEED = 1337
+SEED = DEFAULT_SEED
 L1_WEIGHT = 100  # the Pix2Pix paper's weight of the L1 term
 CYCLE_WEIGHT = 10  # the CycleGAN paper's weight of the cycle losses
 IDENTITY_WEIGHT = 0.5  # its identity loss, as a share of the cycle weight

@@ -158,7 +158,7 @@ def main(argv=None):
             name: served_translator(served if name == "pix2pix" else
                                     shipped(result.model.generator))
             for name, result in reversed(results.items())}
-        rows = score_rows(translators, data.test, extractor_for(args.fid))
+        rows = score_rows(translators, data.test, extractor_for(args.fid), realism=True)
         table = comparison_table(rows)
         print(f"\nHeld-out pairs ({rows['pix2pix']['images']} images):\n{table}")
         atomic_write_text(run.output / "scores.json", json.dumps(rows, indent=1, default=float))

@@ -50,3 +50,15 @@ def test_the_model_part_builds_what_create_classifier_builds():
     images = np.random.RandomState(0).randint(0, 256, (2, 32, 32, 3)).astype("uint8")
     np.testing.assert_allclose(built.predict(images, verbose=0),
                                plain.predict(images, verbose=0), rtol=0, atol=1e-6)
+
+
+def test_from_scratch_every_block_trains_in_one_phase_and_stopping_waits_longer():
+    from zoo.classification.config import train_from_scratch
+
+    config = train_from_scratch(TrainConfig(backbone="small_resnet", epochs=30,
+                                            fine_tune_epochs=30), min_epochs=30)
+    assert (config.weights, config.epochs, config.fine_tune_epochs, config.fine_tune_blocks,
+            config.train_batchnorm, config.min_epochs) == (None, 0, 60, 4, True, 30)
+    assert config.patience == 10  # a sixth of the epochs
+    short = train_from_scratch(TrainConfig(epochs=8, fine_tune_epochs=4))
+    assert short.patience == 3  # never below the default

@@ -183,6 +183,11 @@ def train_from_scratch(config: TrainConfig, total_epochs: int | None = None,
     Args:
         min_epochs: no early stop before this many epochs; from scratch the
             validation loss is noisy early on.
+
+    Early stopping waits a sixth of the epochs (3 at least): on 30 glyphs a
+    class, a patience of 3 stopped one seed of three at epoch 30 with the
+    training accuracy at 0.45 and the test accuracy at chance, while another
+    seed went on to 0.98 and 0.78.
     """
     from zoo.backbones import backbone_info
 
@@ -190,4 +195,5 @@ def train_from_scratch(config: TrainConfig, total_epochs: int | None = None,
     return dataclasses.replace(
         config, weights=None, epochs=0, fine_tune_blocks=len(backbone_info(config.backbone).blocks),
         train_batchnorm=True, fine_tune_epochs=total, min_epochs=min_epochs,
+        patience=max(config.patience, total // 6),
         fine_tune_learning_rate=config.learning_rate, warmup_epochs=0.0)

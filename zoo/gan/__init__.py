@@ -14,6 +14,8 @@ and what they share:
     metrics.py      per-image L1, PSNR, SSIM, and the uint8 <-> [-1, 1] conversions
     distribution.py FID and KID with a pluggable feature extractor
     evaluation.py   paired_scores on held-out pairs, input_baseline, comparison_table
+    realism.py      whether outputs look real, offline: a classifier two-sample
+                    test and the distance between radial power spectra
     results_page.py sample_grid and the HTML results page
     run_record.py   what an image-translation run records in MLflow
     run_setup.py    what every GAN's training function does around the shared loop

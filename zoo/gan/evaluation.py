@@ -11,7 +11,9 @@ nothing?": the same scores for the input itself taken as the output.
 
 The paired scores are means over images of `zoo.gan.metrics` (on the [0, 1]
 scale). With an `extractor` (see `zoo.gan.distribution`) FID and KID of the
-outputs against the targets are added.
+outputs against the targets are added; with `realism=True`, the classifier
+two-sample accuracy and the spectral distance (`zoo.gan.realism`), which
+need no pretrained network.
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ import numpy as np
 
 from zoo.gan.distribution import feature_scores
 from zoo.gan.metrics import l1, psnr, ssim
+from zoo.gan.realism import realism_scores
 from zoo.text import format_table
 
 PAIRED = {"l1": l1, "psnr": psnr, "ssim": ssim}
+REALISM_MIN_IMAGES = 4
 
 # Column header and number format of each score comparison_table knows, in order.
 COLUMNS = {
@@ -33,10 +37,13 @@ COLUMNS = {
     "ssim": ("SSIM (higher better)", ".4f"),
     "fid": ("FID (lower better)", ".2f"),
     "kid": ("KID (lower better)", ".4f"),
+    "c2st": ("real-vs-output accuracy (0.5 best)", ".3f"),
+    "spectral": ("spectral distance (lower better)", ".3f"),
 }
 
 
-def paired_scores(translate, pairs, limit: int | None = None, extractor=None) -> dict:
+def paired_scores(translate, pairs, limit: int | None = None, extractor=None,
+                  realism: bool = False) -> dict:
     """Mean L1, PSNR and SSIM of `translate(A)` against `B` over paired batches.
 
     Args:
@@ -45,11 +52,14 @@ def paired_scores(translate, pairs, limit: int | None = None, extractor=None) ->
         limit: score at most this many images (the first ones); None for all.
         extractor: optional uint8 images -> (N, D) features; adds `"fid"` and
             `"kid"` of the outputs against the targets (needs >= 2 images).
+        realism: add `"c2st"` and `"spectral"` of the outputs against the
+            targets (`zoo.gan.realism.realism_scores`), when there are at
+            least REALISM_MIN_IMAGES images (its two halves need two each).
 
     Returns:
-        `{"l1", "psnr", "ssim", "images"}` (+ `"fid"`, `"kid"`): float means,
-        and the number of images scored. PSNR is `inf` when every output
-        equals its target.
+        `{"l1", "psnr", "ssim", "images"}` (+ `"fid"`, `"kid"`, `"c2st"`,
+        `"spectral"`): float means, and the number of images scored. PSNR is
+        `inf` when every output equals its target.
     """
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)
                               or limit < 1):
@@ -57,6 +67,7 @@ def paired_scores(translate, pairs, limit: int | None = None, extractor=None) ->
     sums = dict.fromkeys(PAIRED, 0.0)
     count = 0
     real_features, fake_features = [], []
+    kept_targets, kept_outputs = [], []
     for index, (inputs, targets) in enumerate(_pairs(pairs)):
         if limit is not None:
             inputs, targets = inputs[:limit - count], targets[:limit - count]
@@ -69,6 +80,9 @@ def paired_scores(translate, pairs, limit: int | None = None, extractor=None) ->
         if extractor is not None:
             real_features.append(np.asarray(extractor(targets)))
             fake_features.append(np.asarray(extractor(outputs)))
+        if realism:
+            kept_targets.append(targets)
+            kept_outputs.append(outputs)
         count += len(targets)
         if limit is not None and count >= limit:
             break
@@ -79,19 +93,24 @@ def paired_scores(translate, pairs, limit: int | None = None, extractor=None) ->
     if extractor is not None:
         scores.update(feature_scores(np.concatenate(real_features),
                                      np.concatenate(fake_features)))
+    if realism and count >= REALISM_MIN_IMAGES:
+        scores.update(realism_scores(np.concatenate(kept_targets),
+                                     np.concatenate(kept_outputs)))
     return scores
 
 
-def input_baseline(pairs, limit: int | None = None, extractor=None) -> dict:
+def input_baseline(pairs, limit: int | None = None, extractor=None,
+                   realism: bool = False) -> dict:
     """The paired scores of the input itself as the output (A against B).
 
     A translator that does not beat this has learned nothing useful.
     Arguments and result as in `paired_scores`.
     """
-    return paired_scores(_identity, pairs, limit=limit, extractor=extractor)
+    return paired_scores(_identity, pairs, limit=limit, extractor=extractor, realism=realism)
 
 
-def score_rows(translators: dict, pairs, extractor=None) -> dict[str, dict]:
+def score_rows(translators: dict, pairs, extractor=None, realism: bool = False
+               ) -> dict[str, dict]:
     """Row name -> `paired_scores` of each translator on the same pairs; a
     translator of None is the input itself (`input_baseline`).
 
@@ -100,15 +119,17 @@ def score_rows(translators: dict, pairs, extractor=None) -> dict[str, dict]:
     With an extractor that remembers (`zoo.gan.distribution.remembering`),
     the targets' features are computed for the first row only.
     """
-    return {name: input_baseline(pairs, extractor=extractor) if translate is None
-            else paired_scores(translate, pairs, extractor=extractor)
+    return {name: input_baseline(pairs, extractor=extractor, realism=realism)
+            if translate is None
+            else paired_scores(translate, pairs, extractor=extractor, realism=realism)
             for name, translate in translators.items()}
 
 
 def comparison_table(rows: dict[str, dict]) -> str:
     """A text table of scores, one row per name, e.g. a model and its baselines.
 
-    Columns are L1, PSNR and SSIM, then FID and KID when any row has them;
+    Columns are L1, PSNR and SSIM, then FID, KID and the realism scores
+    when any row has them;
     each header says whether lower or higher is better. A score a row lacks
     shows as "-".
 

@@ -16,7 +16,7 @@ from zoo.files import atomic_file
 SAMPLES_KEY = "samples"
 # Held-out images in each epoch's sample grid (the UI's image slider).
 SAMPLE_COUNT = 4
-SCORES = ("l1", "psnr", "ssim", "fid", "kid")
+SCORES = ("l1", "psnr", "ssim", "fid", "kid", "c2st", "spectral")
 
 
 def save_png(image: np.ndarray, path: Path) -> Path:
