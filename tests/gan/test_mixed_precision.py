@@ -121,16 +121,16 @@ def test_a_gan_run_computes_in_the_dtype_its_config_names(setting, compute, scal
 
 
 def test_auto_computes_in_bfloat16_only_where_it_was_measured_faster(monkeypatch):
-    from zoo.gan.run_setup import precision_line
+    from zoo.gan.run_setup import bfloat16_wins_on_cpu, precision_line
     from zoo.training import distribute
 
     monkeypatch.setattr(distribute.tf.config, "list_physical_devices", lambda kind: [])
     monkeypatch.setattr(distribute, "cpu_computes_bfloat16", lambda: True)
     monkeypatch.setattr(distribute, "onednn_enabled", lambda: True)
     large, small = Pix2PixConfig(image_size=128, ngf=64), Pix2PixConfig(image_size=64, ngf=64)
-    assert large.bfloat16_wins_on_cpu() and not small.bfloat16_wins_on_cpu()
-    assert CycleGANConfig(image_size=64, ngf=64).bfloat16_wins_on_cpu()
-    assert not CycleGANConfig(image_size=64, ngf=16).bfloat16_wins_on_cpu()  # the recipe's
+    assert bfloat16_wins_on_cpu(large) and not bfloat16_wins_on_cpu(small)
+    assert bfloat16_wins_on_cpu(CycleGANConfig(image_size=64, ngf=64))
+    assert not bfloat16_wins_on_cpu(CycleGANConfig(image_size=64, ngf=16))  # the recipe's
     assert precision_line(large) == ("Compute: mixed_bfloat16 (auto: this CPU has AMX-BF16 "
                                      "and oneDNN is on).")
     assert precision_line(small).startswith("Compute: float32 (auto: no GPU, and these "

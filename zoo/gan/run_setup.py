@@ -41,13 +41,20 @@ def papers_adam(config, steps_per_epoch: int) -> keras.optimizers.Adam:
     return loss_scaled(keras.optimizers.Adam(rate, beta_1=config.beta_1))
 
 
+def bfloat16_wins_on_cpu(config) -> bool:
+    """Whether "auto" computes a GAN in bfloat16 on a CPU with AMX: only where
+    its convolutions are large enough (image_size x ngf of at least the
+    config's BFLOAT16_FROM) for AMX to beat float32's kernels."""
+    return config.image_size * config.ngf >= config.BFLOAT16_FROM
+
+
 def precision_line(config) -> str:
     """What a run computes in and why, for a recipe to print: e.g. "Compute:
     float32 (auto: no GPU, and this CPU has no AMX-BF16)"."""
     setting = config.mixed_precision
     reason = "as asked"
     if setting == "auto":
-        setting, reason = auto_precision(bfloat16_on_cpu=config.bfloat16_wins_on_cpu(),
+        setting, reason = auto_precision(bfloat16_on_cpu=bfloat16_wins_on_cpu(config),
                                          why_not="these networks are too small to gain "
                                                  "from bfloat16 on a CPU")
         reason = f"auto: {reason}"
@@ -65,7 +72,7 @@ def build_model(config, strategy, make_epochs, build):
     keras.utils.set_random_seed(config.seed)
     strategy = strategy or make_strategy(config.strategy)
     with dtype_policy(precision_policy(config.mixed_precision,
-                                       bfloat16_on_cpu=config.bfloat16_wins_on_cpu())):
+                                       bfloat16_on_cpu=bfloat16_wins_on_cpu(config))):
         epochs = make_epochs()
         with strategy.scope():
             model = build(epochs.steps_per_epoch)

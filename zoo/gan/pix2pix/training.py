@@ -83,14 +83,10 @@ class Pix2PixConfig(EpochsConfig):
     mixed_precision: str = "auto"
     strategy: str = "default"
 
-    def bfloat16_wins_on_cpu(self) -> bool:
-        """Whether "auto" computes in bfloat16 on a CPU with AMX: only where
-        the convolutions are large enough for AMX to beat float32's kernels.
-        """
-        # Measured on an Intel Xeon (Sapphire Rapids, AMX, oneDNN on, 2 cores), a
-        # training step in bfloat16 against float32: 1.13x at 128 px with ngf 64,
-        # 0.85x at 64 px, 0.81x at 32 px with ngf 8 (benchmarks/gan_step.py).
-        return self.image_size * self.ngf >= 8192
+    # "auto" computes in bfloat16 on an AMX CPU from this image_size x ngf on
+    # (zoo.gan.run_setup.bfloat16_wins_on_cpu): 1.13x float32's speed at 128 px,
+    # ngf 64; 0.85x at 64 px; 0.81x at 32 px, ngf 8 (benchmarks/gan_step.py).
+    BFLOAT16_FROM = 8192
 
     def __post_init__(self):
         self.mixed_precision = check_mixed_precision(self.mixed_precision)
