@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -60,6 +61,9 @@ def main(argv=None) -> int:
     parser.add_argument("--folders", nargs="+", default=[*MAKERS, "digits"],
                         choices=[*MAKERS, "digits"])
     args = parser.parse_args(argv)
+    # SIGTERM as an exception: subprocess.run then kills the recipe it waits
+    # for, instead of leaving it running when this script is stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with tempfile.TemporaryDirectory() as scratch:
         out = args.out or Path(scratch)
         out.mkdir(parents=True, exist_ok=True)
