@@ -66,12 +66,8 @@ from zoo.gan.pix2pix.model import TRAIN_METRICS  # noqa: E402
 from zoo.gan.pix2pix.training import Pix2PixConfig, build_pix2pix  # noqa: E402
 from zoo.precision import cpu_computes_bfloat16  # noqa: E402
 from zoo.seed import DEFAULT_SEED  # noqa: E402
-from zoo.training.distribute import (  # noqa: E402
-    auto_precision,
-    dtype_policy,
-    onednn_enabled,
-    precision_policy,
-)
+from zoo.compat import onednn_enabled  # noqa: E402
+from zoo.training.distribute import auto_precision, dtype_policy, precision_policy  # noqa: E402
 from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 
 # name -> (jit_compile, mixed_precision), on both sides

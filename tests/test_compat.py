@@ -5,6 +5,7 @@ an internal: run them before widening a version bound in pyproject.toml.
 """
 
 import inspect
+import os
 
 import pytest
 
@@ -40,6 +41,18 @@ def test_tensorflow_gradient_registry_is_a_dict_of_names():
     traced(tf.constant(1.0))
     # Graph-mode custom gradients land in the registry: what the tuners clean up.
     assert {name for name in registry if name.startswith("CustomGradient-")} - before
+
+
+def test_onednn_state_follows_tf_enable_onednn_opts():
+    import subprocess
+    import sys
+
+    for value, expected in (("0", "False"), ("1", "True")):
+        result = subprocess.run(
+            [sys.executable, "-c", "from zoo import compat; print(compat.onednn_enabled())"],
+            capture_output=True, text=True, timeout=120,
+            env={**os.environ, "TF_ENABLE_ONEDNN_OPTS": value, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        assert result.stdout.strip().splitlines()[-1] == expected, result.stderr[-2000:]
 
 
 def test_mlflow_save_example_takes_model_example_and_path(tmp_path):

@@ -11,7 +11,8 @@ that moves one fails there first.
                  keras_tuner.src's SaveBestEpoch callback, and the chief
                  oracle's gRPC service and bookkeeping, which zoo serves
                  itself to bound how long a chief waits for its workers
-    TensorFlow   ops._gradient_registry, to drop a finished trial's gradients
+    TensorFlow   ops._gradient_registry, to drop a finished trial's gradients;
+                 util._pywrap_util_port.IsMklEnabled, whether oneDNN is on
     MLflow       mlflow.keras.save._save_example, wrapped to work around
                  mlflow/mlflow#16183
 
@@ -215,6 +216,22 @@ def custom_gradient_registry() -> dict:
         raise moved(_tensorflow_distribution(), what, TENSORFLOW_CHECKED,
                     f"it is a {type(registry).__name__}, not a dict")
     return registry
+
+
+def onednn_enabled() -> bool:
+    """Whether TensorFlow runs oneDNN's kernels in this process (its default on
+    Intel CPUs with AVX512_VNNI, AVX512_BF16 or AMX; TF_ENABLE_ONEDNN_OPTS sets it).
+
+    Raises:
+        CompatError: `tensorflow.python.util._pywrap_util_port.IsMklEnabled` moved.
+    """
+    what = "tensorflow.python.util._pywrap_util_port.IsMklEnabled"
+    try:
+        from tensorflow.python.util import _pywrap_util_port
+
+        return bool(_pywrap_util_port.IsMklEnabled())
+    except (ImportError, AttributeError) as exc:
+        raise moved(_tensorflow_distribution(), what, TENSORFLOW_CHECKED, str(exc)) from None
 
 
 def _tensorflow_distribution() -> str:

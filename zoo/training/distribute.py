@@ -13,6 +13,7 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from zoo.compat import onednn_enabled
 from zoo.precision import check_mixed_precision, cpu_computes_bfloat16
 
 
@@ -25,14 +26,6 @@ def make_strategy(name: str, devices=None):
         # work in the process, as TensorFlow requires.
         return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
-
-
-def onednn_enabled() -> bool:
-    """Whether TensorFlow runs oneDNN's kernels in this process (its default on
-    Intel CPUs with AVX512_VNNI, AVX512_BF16 or AMX; TF_ENABLE_ONEDNN_OPTS sets it)."""
-    from tensorflow.python.util import _pywrap_util_port
-
-    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def auto_precision(*, bfloat16_on_cpu: bool = False,
