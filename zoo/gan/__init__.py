@@ -16,6 +16,7 @@ and what they share:
     evaluation.py   paired_scores on held-out pairs, input_baseline, comparison_table
     realism.py      whether outputs look real, offline: a classifier two-sample
                     test and the distance between radial power spectra
+    uint8.py        the check of the uint8 RGB batches the scores and pages take
     results_page.py sample_grid and the HTML results page
     run_record.py   what an image-translation run records in MLflow
     run_setup.py    what every GAN's training function does around the shared loop

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 from zoo.backbones import backbone_info
+from zoo.gan.uint8 import check_uint8_batch
 from zoo.weights import fetch_imagenet_weights, load_backbone_weights
 
 Extractor = Callable[[np.ndarray], np.ndarray]
@@ -268,10 +269,7 @@ def _psd_sqrt(matrix):
 
 
 def _check_images(images, name) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"{name} must be uint8 RGB images shaped (N, H, W, 3). Received: "
-                         f"dtype {images.dtype}, shape {images.shape}")
+    images = check_uint8_batch(images, name)
     if len(images) < 2:
         raise ValueError(f"{name} needs at least 2 images to estimate a distribution. "
                          f"Received: {len(images)}")

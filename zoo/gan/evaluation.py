@@ -25,6 +25,7 @@ import numpy as np
 from zoo.gan.distribution import feature_scores
 from zoo.gan.metrics import l1, psnr, ssim
 from zoo.gan.realism import realism_scores
+from zoo.gan.uint8 import check_uint8_batch
 from zoo.text import format_table
 
 PAIRED = {"l1": l1, "psnr": psnr, "ssim": ssim}
@@ -168,9 +169,5 @@ def _pairs(pairs):
 
 
 def _uint8_batch(images, what) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"{what} must be uint8 RGB images shaped (N, H, W, 3). Received: "
-                         f"dtype {images.dtype}, shape {images.shape}. Convert float outputs "
-                         f"in [-1, 1] with zoo.gan.metrics.to_uint8.")
-    return images
+    return check_uint8_batch(
+        images, what, hint="Convert float outputs in [-1, 1] with zoo.gan.metrics.to_uint8.")

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from zoo.gan.uint8 import check_uint8_batch
+
 # Held-out sets are small (tens to hundreds of pairs): at 32 px, 96 pairs, a
 # Gaussian blur of radius 2 scored 0.62 after 20 epochs and 0.73 after 60.
 C2ST_EPOCHS = 60
@@ -43,7 +45,7 @@ def radial_power_spectrum(images) -> np.ndarray:
         (N, R) float64: R = min(H, W) // 2 rings, from the lowest non-zero
         frequency out; the mean is removed first, so the DC term is left out.
     """
-    images = _checked(images, "images")
+    images = check_uint8_batch(images, "images")
     luminance = images.astype(np.float64) @ np.array([0.299, 0.587, 0.114]) / 255.0
     luminance -= luminance.mean(axis=(1, 2), keepdims=True)
     power = np.abs(np.fft.fftshift(np.fft.fft2(luminance), axes=(1, 2))) ** 2
@@ -63,7 +65,7 @@ def spectral_distance(real, fake) -> float:
     Args:
         real, fake: uint8 (N, H, W, 3) image sets of the same image size.
     """
-    real, fake = _checked(real, "real"), _checked(fake, "fake")
+    real, fake = check_uint8_batch(real, "real"), check_uint8_batch(fake, "fake")
     if real.shape[1:] != fake.shape[1:]:
         raise ValueError(f"real and fake images must be the same size. Received: "
                          f"{real.shape[1:]} and {fake.shape[1:]}")
@@ -85,7 +87,7 @@ def two_sample_accuracy(real, fake, seed: int = 0, epochs: int = C2ST_EPOCHS) ->
     """
     import keras
 
-    real, fake = _checked(real, "real"), _checked(fake, "fake")
+    real, fake = check_uint8_batch(real, "real"), check_uint8_batch(fake, "fake")
     if real.shape != fake.shape or len(real) < 4:
         raise ValueError(f"two_sample_accuracy needs paired sets of the same shape, of at "
                          f"least 4 images. Received: {real.shape} and {fake.shape}")
@@ -125,11 +127,3 @@ def _critic(shape):
     model = keras.Model(images, layers.Dense(1, activation="sigmoid")(x))
     model.compile(keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
     return model
-
-
-def _checked(images, name) -> np.ndarray:
-    images = np.asarray(images)
-    if images.dtype != np.uint8 or images.ndim != 4 or images.shape[-1] != 3:
-        raise ValueError(f"{name} must be uint8 RGB images shaped (N, H, W, 3). Received: "
-                         f"dtype {images.dtype}, shape {images.shape}")
-    return images

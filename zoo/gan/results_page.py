@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from zoo.files import atomic_write_text
+from zoo.gan.uint8 import check_uint8_batch
 
 # Small images (CIFAR-sized) are shown enlarged, with sharp pixels.
 MIN_DISPLAY_WIDTH_PX = 128
@@ -53,7 +54,7 @@ def sample_grid(columns, pad: int = 2, background: int = 255) -> np.ndarray:
     if not 0 <= int(background) <= 255:
         raise ValueError(f"background must be a gray level in 0..255. Received: "
                          f"background={background!r}")
-    batches = [_check_batch(batch, f"columns[{k}]") for k, batch in enumerate(columns)]
+    batches = [check_uint8_batch(batch, f"columns[{k}]") for k, batch in enumerate(columns)]
     shapes = {batch.shape for batch in batches}
     if len(shapes) != 1:
         raise ValueError(f"Every column of sample_grid must have the same shape (N, H, W, 3). "
@@ -125,14 +126,6 @@ def _png_base64(image: np.ndarray) -> str:
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-def _check_batch(batch, name) -> np.ndarray:
-    batch = np.asarray(batch)
-    if batch.dtype != np.uint8 or batch.ndim != 4 or batch.shape[-1] != 3:
-        raise ValueError(f"{name} must be uint8 RGB images shaped (N, H, W, 3). Received: "
-                         f"dtype {batch.dtype}, shape {batch.shape}")
-    return batch
 
 
 def _check_image(image, name) -> np.ndarray:
