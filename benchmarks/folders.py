@@ -114,14 +114,18 @@ def _shape(kind: str, rng) -> np.ndarray:
     return np.asarray(image.resize((SIZE, SIZE), Image.LANCZOS))
 
 
+def _drawn(folder: Path, labels, draw, per_split: int, seed: int) -> Path:
+    """`per_split` images of each label, drawn by `draw(label, rng)`, per split."""
+    rng = np.random.default_rng(seed)
+    for label in labels:
+        for split in ("train", "test"):
+            _save(folder, split, label, [draw(label, rng) for _ in range(per_split)])
+    return folder
+
+
 def shapes(out: Path, per_split: int = 40, seed: int = 0) -> Path:
     """Six drawn shapes of random size, place, angle and colour, on noise."""
-    rng = np.random.default_rng(seed)
-    folder = out / "shapes"
-    for kind in SHAPES:
-        for split in ("train", "test"):
-            _save(folder, split, kind, [_shape(kind, rng) for _ in range(per_split)])
-    return folder
+    return _drawn(out / "shapes", SHAPES, _shape, per_split, seed)
 
 
 def _glyph(letter: str, rng) -> np.ndarray:
@@ -139,12 +143,7 @@ def _glyph(letter: str, rng) -> np.ndarray:
 
 def glyphs(out: Path, per_split: int = 30, seed: int = 0) -> Path:
     """The letters A-J at random sizes and places, in random ink on random paper."""
-    rng = np.random.default_rng(seed)
-    folder = out / "glyphs"
-    for letter in GLYPHS:
-        for split in ("train", "test"):
-            _save(folder, split, letter, [_glyph(letter, rng) for _ in range(per_split)])
-    return folder
+    return _drawn(out / "glyphs", GLYPHS, _glyph, per_split, seed)
 
 
 def _photo_crops(split: str, count: int, rng) -> list[np.ndarray]:
