@@ -49,7 +49,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str,
                       registers: str | None = "the model as NAME",
                       champion_when: str = "it beats the current champion",
                       resumable: bool = True, distributed: bool = True,
-                      mixed_precision: str = "auto", seed: int = DEFAULT_SEED) -> None:
+                      seed: int = DEFAULT_SEED) -> None:
     """The options every recipe takes, with the same names and help everywhere.
 
     Args:
@@ -61,7 +61,6 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str,
         resumable: the recipe continues a run with `--resume`.
         distributed: the recipe trains under `--strategy` (and `--jit-compile`,
             `--mixed-precision`).
-        mixed_precision: the recipe's default `--mixed-precision` (zoo.precision).
     """
     group = parser.add_argument_group("run options (every recipe)")
     if distributed:
@@ -70,11 +69,11 @@ def add_run_arguments(parser: argparse.ArgumentParser, *, saves: str,
                                 "machines, each running this command with its own TF_CONFIG")
         group.add_argument("--jit-compile", action="store_true",
                            help="XLA-compile the train step")
-        group.add_argument("--mixed-precision", choices=MIXED_PRECISION, default=mixed_precision,
+        group.add_argument("--mixed-precision", choices=MIXED_PRECISION, default="auto",
                            help="compute dtype (variables stay float32): float16 with loss "
                                 "scaling (GPUs), bfloat16 (CPUs with AMX or AVX512_BF16, "
-                                f"recent GPUs), off, or auto: float16 with a GPU, else off "
-                                f"(default {mixed_precision})")
+                                "recent GPUs), off, or auto (default): what was measured "
+                                "fastest here (zoo/precision.py)")
     group.add_argument("--seed", type=int, default=seed)
     if resumable:
         group.add_argument("--resume", action="store_true",
