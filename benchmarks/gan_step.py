@@ -73,6 +73,8 @@ from zoo.training.loop import build_step, prepare_for_steps  # noqa: E402
 # name -> (jit_compile, mixed_precision), on both sides
 SETTINGS = {"fp32": (False, "off"), "jit": (True, "off"), "bf16": (False, "bfloat16"),
             "jit+bf16": (True, "bfloat16")}
+# The short name of the dtype each mixed_precision setting computes in.
+DTYPE_NAMES = {"off": "fp32", "bfloat16": "bf16"}
 SEED = DEFAULT_SEED
 L1_WEIGHT = 100  # the Pix2Pix paper's weight of the L1 term
 CYCLE_WEIGHT = 10  # the CycleGAN paper's weight of the cycle losses
@@ -297,7 +299,7 @@ def benchmark(model: str, args, peaks: dict) -> dict:
         print(f"{model} {setting} ratio zoo/plain: {statistics.median(ratios):.2f}  "
               f"(zoo {rate:.3f} steps/s, plain {statistics.median(plain_rates):.3f} steps/s; "
               f"zoo {gflop * rate:.1f} GFLOP/s, {gflop * rate / peak:.0%} of the "
-              f"{SETTINGS[setting][1] == 'off' and 'fp32' or 'bf16'} conv peak)", flush=True)
+              f"{DTYPE_NAMES[SETTINGS[setting][1]]} conv peak)", flush=True)
     return rates
 
 
@@ -361,7 +363,7 @@ def main(argv=None):
     precisions = {SETTINGS[setting][1] for setting in args.settings}
     peaks = {precision: conv_peak_gflops(precision) for precision in sorted(precisions)}
     for precision, peak in peaks.items():
-        print(f"conv peak {'fp32' if precision == 'off' else 'bf16'}: {peak:.1f} GFLOP/s "
+        print(f"conv peak {DTYPE_NAMES[precision]}: {peak:.1f} GFLOP/s "
               f"(3x3, {'x'.join(map(str, PEAK_SHAPE))}, forward and backward)")
     auto, reason = auto_precision(bfloat16_on_cpu=True)
     for model in args.models:
